@@ -1,13 +1,18 @@
 """EchoStream fairseq plugin (``--user-dir researches/ctc_unity``).
 
-Importing this package registers the ``echostream`` model/architectures, the
-``speech_to_speech_ctc`` task and the ``speech_to_unit_2pass_ctc_asr_st`` criterion,
-and applies two compatibility fixes that fairseq 0.12 needs on torch >= 2.6:
+fairseq imports a ``--user-dir`` as a top-level module named after the folder, so the
+canonical name of this package is ``ctc_unity`` (with ``researches/`` on ``sys.path``).
+Importing it under that name registers the ``echostream`` model/architectures, the
+``speech_to_speech_ctc`` task and the ``speech_to_unit_2pass_ctc_asr_st`` criterion.
+Model code must always be imported as ``ctc_unity.*`` (use :func:`ctc_unity.plugin.load`
+from scripts); importing it as ``researches.ctc_unity.models`` would register the same
+classes twice. Pure data modules (``researches.ctc_unity.datasets``) are safe under either
+name.
 
-* ``torch.load`` defaults to ``weights_only=True``; fairseq checkpoints pickle an
-  ``argparse.Namespace``, so it is added to the safe globals (this covers
-  ``fairseq-train`` resuming, ``fairseq-generate`` and ``load_model_ensemble_and_task``).
-* fairseq imports a top-level ``examples`` package; it is aliased to ``fairseq.examples``.
+In every case two compatibility fixes for fairseq 0.12 on torch >= 2.6 are applied
+(see :mod:`compat`).
 """
-from researches.ctc_unity import compat  # noqa: F401  (must run before fairseq models import)
-from researches.ctc_unity import criterions, models, tasks  # noqa: F401
+from . import compat  # noqa: F401
+
+if __name__ == "ctc_unity":
+    from . import criterions, models, tasks  # noqa: F401

@@ -1,0 +1,2 @@
+"""Models of the EchoStream plugin (fairseq also auto-imports every file here)."""
+from . import echostream  # noqa: F401

@@ -1,0 +1,2 @@
+"""Tasks of the EchoStream plugin."""
+from . import speech_to_speech_ctc  # noqa: F401

@@ -1,0 +1,105 @@
+"""SentencePiece vocabularies and fairseq dictionaries for the text targets.
+
+Training uses fairseq's own recipe (``examples.speech_to_text.data_utils.gen_vocab``: a
+SentencePiece model ``<prefix>.model`` plus the fairseq dictionary ``<prefix>.txt``).
+"""
+import logging
+import os
+import re
+from typing import Dict, List, Sequence
+
+import sentencepiece as spm
+
+from .atomic import write_lines_atomic
+
+logger = logging.getLogger(__name__)
+
+
+class UnknownTokenError(ValueError):
+    """A text contains characters the SentencePiece model cannot represent."""
+
+
+def train_sentencepiece(texts: Sequence[str], prefix: str, vocab_size: int, model_type: str = "unigram") -> int:
+    """Train a SentencePiece model + fairseq dict at ``prefix`` (``.model``, ``.vocab``, ``.txt``).
+
+    The vocabulary size is lowered automatically when the text is too small for it (a
+    closed grammar has only a few hundred word types); the size used is returned.
+
+    Args:
+        texts: training sentences.
+        prefix: output path prefix.
+        vocab_size: requested size (including SentencePiece's 4 special symbols).
+        model_type: ``unigram`` (StreamSpeech's choice) or ``bpe``/``char``.
+
+    Raises:
+        ValueError: if ``texts`` is empty.
+    """
+    from pathlib import Path
+
+    from fairseq.examples.speech_to_text.data_utils import gen_vocab
+
+    texts = [t for t in texts if t.strip()]
+    if not texts:
+        raise ValueError(f"no text to train the SentencePiece model {prefix}")
+    os.makedirs(os.path.dirname(os.path.abspath(prefix)), exist_ok=True)
+    corpus = prefix + ".train.txt"
+    write_lines_atomic(corpus, texts)
+    size = vocab_size
+    for _ in range(3):
+        try:
+            gen_vocab(Path(corpus), Path(prefix), model_type=model_type, vocab_size=size)
+            break
+        except RuntimeError as exc:
+            match = re.search(r"value <= (\d+)", str(exc))
+            if not match:
+                raise
+            size = int(match.group(1))
+            logger.info(f"{prefix}: vocabulary size {vocab_size} too large for this text, using {size}")
+    os.remove(corpus)
+    return size
+
+
+class SentencePieceText:
+    """Encode text with a trained SentencePiece model, refusing characters it does not know.
+
+    Args:
+        model_path: ``<prefix>.model``.
+    """
+
+    def __init__(self, model_path: str):
+        if not os.path.isfile(model_path):
+            raise FileNotFoundError(f"SentencePiece model not found: {model_path}")
+        self.model_path = model_path
+        self.sp = spm.SentencePieceProcessor(model_file=model_path)
+        pieces = [self.sp.id_to_piece(i) for i in range(self.sp.get_piece_size())]
+        self.known_chars = set("".join(p for p in pieces if not (p.startswith("<") and p.endswith(">"))))
+        self.known_chars.discard("\u2581")
+
+    def encode(self, text: str, where: str = "") -> List[str]:
+        """Pieces of ``text``.
+
+        Args:
+            text: one sentence.
+            where: location for error messages (e.g. ``"data/raw/dev.tsv:12"``).
+
+        Raises:
+            UnknownTokenError: naming ``where`` and the characters outside the model.
+        """
+        unknown = sorted({c for c in text if not c.isspace() and c not in self.known_chars})
+        if unknown:
+            raise UnknownTokenError(
+                f"{where}: characters {unknown} are not in the SentencePiece model {self.model_path} "
+                f"(text: {text!r})")
+        return self.sp.encode(text, out_type=str)
+
+    def decode(self, pieces: Sequence[str]) -> str:
+        """Detokenize pieces back to text."""
+        return self.sp.decode(list(pieces))
+
+
+def pieces_per_split(model: SentencePieceText, texts: Dict[str, List[str]], sources: Dict[str, str]) -> Dict[str, List[str]]:
+    """Encode ``{split: [text]}`` to space-joined pieces; errors name ``sources[split]`` and the row."""
+    out = {}
+    for split, items in texts.items():
+        out[split] = [" ".join(model.encode(t, f"{sources[split]}:{i + 2}")) for i, t in enumerate(items)]
+    return out
