@@ -98,6 +98,12 @@ class SpeechToSpeechCTCTask(SpeechToSpeechTask):
         args.n_frames_per_step = self.args.n_frames_per_step
         return FairseqTask.build_model(self, args, from_checkpoint)
 
+    def build_criterion(self, args):
+        """Any registered criterion (fairseq's parent insists on a ``speech_to_unit*`` name)."""
+        from fairseq import criterions
+
+        return criterions.build_criterion(args, self)
+
     def build_generator(self, models, args, seq_gen_cls=None, extra_gen_cls_kwargs=None):
         """Beam search over the MT (first-pass) decoder's target subwords."""
         from fairseq.sequence_generator import SequenceGenerator

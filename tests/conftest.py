@@ -1,0 +1,36 @@
+"""Shared fixtures: a tiny synthetic corpus prepared once per test session."""
+import os
+import shutil
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+sys.path.insert(0, os.path.join(ROOT, "researches"))
+
+from researches.ctc_unity.plugin import load as load_plugin  # noqa: E402
+
+load_plugin()  # registers echostream / speech_to_speech_ctc / criterion as ``ctc_unity``
+
+TINY_UNITS = 24
+
+
+@pytest.fixture(scope="session")
+def tiny_data(tmp_path_factory):
+    """A prepared S2ST data folder: 8 train / 2 dev / 2 test espeak-ng utterances from the grammar."""
+    if shutil.which("espeak-ng") is None:
+        pytest.skip("espeak-ng not installed (bash scripts/setup_env.sh installs it)")
+    from researches.ctc_unity.datasets import corpus
+    from researches.ctc_unity.datasets.prepare import PrepConfig, prepare
+
+    base = tmp_path_factory.mktemp("tiny")
+    splits = corpus.grammar_splits(8, 30, 2, seed=3, max_words=6)
+    train_chars = {side: set("".join(getattr(p, side) for p in splits["train"])) for side in ("fr", "en")}
+    covered = [p for p in splits["dev"] + splits["test"]
+               if all(set(getattr(p, side)) <= train_chars[side] for side in ("fr", "en"))]
+    splits = {"train": splits["train"], "dev": covered[:2], "test": covered[2:4]}
+    corpus.build_corpus(str(base / "raw"), splits, workers=2, seed=0)
+    prepare(PrepConfig(raw_dir=str(base / "raw"), out_dir=str(base / "s2st"), src_vocab_size=60,
+                       tgt_vocab_size=60, n_units=TINY_UNITS, workers=2, specaugment=False))
+    return str(base / "s2st")

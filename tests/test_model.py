@@ -1,0 +1,203 @@
+"""EchoStream model: streaming equivalence, CLI registration, overfitting, checkpoints, multi-chunk."""
+import math
+import os
+import random
+import subprocess
+import sys
+from argparse import Namespace
+
+import pytest
+import torch
+
+from ctc_unity.models.echostream_encoder import EchoStreamEncoder, parse_segment_lengths
+from ctc_unity.modules.causal_transformer import CausalTransformerStack
+from ctc_unity.modules.streaming_subsampler import StreamingConv1dSubsampler
+
+from conftest import ROOT, TINY_UNITS
+
+
+def _encoder_args(**over):
+    args = Namespace(input_feat_per_channel=80, input_channels=1, conv_channels=32, conv_kernel_sizes="5,5",
+                     encoder_embed_dim=32, encoder_layers=2, encoder_attention_heads=4, encoder_ffn_embed_dim=64,
+                     dropout=0.0, segment_length=4, left_context_length=6, right_context_length=0, max_memory_size=3)
+    for k, v in over.items():
+        setattr(args, k, v)
+    return args
+
+
+def _stream(enc, x, chunk, seg):
+    state, outs = enc.init_state(), []
+    for s in range(0, x.size(1), chunk):
+        o, state = enc.forward_streaming(x[:, s:s + chunk], state, segment_length=seg)
+        outs.append(o)
+    o, state = enc.forward_streaming(x[:, :0], state, finish=True, segment_length=seg)
+    outs.append(o)
+    return torch.cat(outs, 0), state
+
+
+@pytest.mark.parametrize("right_context", [0, 2])
+@pytest.mark.parametrize("seg", [1, 3, 4, 7, 0])
+def test_streaming_encoder_equals_full_sequence(seg, right_context):
+    """157 fbank frames -> 40 encoder frames: partial last segment for seg 3 and 7; chunks not dividing T."""
+    torch.manual_seed(0)
+    enc = EchoStreamEncoder(_encoder_args(right_context_length=right_context)).eval()
+    x = torch.randn(1, 157, 80)
+    full = enc(x, torch.tensor([157]), segment_length=seg)["encoder_out"][0]
+    assert full.shape == (40, 1, 32)
+    for chunk in (1, 13, 32, 200):
+        out, state = _stream(enc, x, chunk, seg)
+        assert out.shape == full.shape
+        assert (out - full).abs().max().item() <= 1e-4, (seg, chunk)
+        assert state.n_emitted == 40
+
+
+def test_streaming_emits_before_end_and_state_is_bounded():
+    torch.manual_seed(0)
+    enc = EchoStreamEncoder(_encoder_args()).eval()
+    state, sizes, emitted = enc.init_state(), [], 0
+    for _ in range(60):  # 60 x 32 frames of 10 ms = 19.2 s
+        out, state = enc.forward_streaming(torch.randn(1, 32, 80), state)
+        emitted += out.size(0)
+        sizes.append(state.nbytes())
+    assert emitted >= 60 * 8 - 8  # output keeps pace with input (4 s segments of 4 frames)
+    assert max(sizes[10:]) == max(sizes[-10:])  # carried state does not grow with the stream
+
+
+def test_batched_subsampler_matches_single():
+    torch.manual_seed(0)
+    sub = StreamingConv1dSubsampler(80, 32, 16, (5, 5)).eval()
+    a, b = torch.randn(1, 50, 80), torch.randn(1, 37, 80)
+    batch = torch.zeros(2, 50, 80)
+    batch[0], batch[1, :37] = a[0], b[0]
+    yb, lb = sub(batch, torch.tensor([50, 37]))
+    ya, _ = sub(a, torch.tensor([50]))
+    y1, l1 = sub(b, torch.tensor([37]))
+    assert lb.tolist() == [13, 10] and l1.item() == 10
+    assert torch.allclose(yb[:, 0], ya[:, 0], atol=1e-6)
+    assert torch.allclose(yb[:10, 1], y1[:, 0], atol=1e-6)
+
+
+@pytest.mark.parametrize("window", [0, 5])
+def test_causal_stack_streaming_equals_full(window):
+    torch.manual_seed(0)
+    stack = CausalTransformerStack(32, 2, 4, 64, dropout=0.0, window=window).eval()
+    x = torch.randn(23, 2, 32)
+    full = stack(x)
+    cache, outs = {}, []
+    for s in range(0, 23, 4):
+        outs.append(stack.forward_streaming(x[s:s + 4], cache))
+    assert (torch.cat(outs) - full).abs().max() <= 1e-5
+    if window:
+        assert stack.cache_nbytes(cache) == 2 * 2 * 2 * (window - 1) * 32 * 4  # layers*(k,v)*B*frames*C*fp32
+
+
+def test_parse_segment_lengths():
+    assert parse_segment_lengths("2,4,0") == [2, 4, 0]
+    for bad in ("", "a", "-1"):
+        with pytest.raises(ValueError):
+            parse_segment_lengths(bad)
+
+
+# --------------------------------------------------------------------------- with data
+def _train_args(data, extra=()):
+    from fairseq import options
+
+    parser = options.get_training_parser()
+    argv = [data, "--user-dir", os.path.join(ROOT, "researches", "ctc_unity"), "--task", "speech_to_speech_ctc",
+            "--config-yaml", "config_gcmvn.yaml", "--multitask-config-yaml", "config_mtl_asr_st_ctcst.yaml",
+            "--target-is-code", "--target-code-size", str(TINY_UNITS), "--arch", "echostream_tiny",
+            "--criterion", "speech_to_unit_2pass_ctc_asr_st", "--max-tokens", "100000", "--cpu", *extra]
+    return options.parse_args_and_arch(parser, input_args=argv)
+
+
+def _setup(data, extra=()):
+    from fairseq import tasks
+
+    args = _train_args(data, extra)
+    task = tasks.setup_task(args)
+    task.load_dataset("train")
+    model = task.build_model(args)
+    criterion = task.build_criterion(args)
+    ds = task.dataset("train")
+    batch = ds.collater([ds[i] for i in range(len(ds))])
+    return args, task, model, criterion, batch
+
+
+def test_overfit_every_loss_term_falls(tiny_data):
+    torch.manual_seed(1)
+    random.seed(1)
+    _, task, model, criterion, batch = _setup(tiny_data, ["--segment-length", "4", "--label-smoothing", "0"])
+    batch = {k: v for k, v in batch.items()}
+    batch_small = task.dataset("train").collater([task.dataset("train")[i] for i in range(4)])
+    model.train()
+    opt = torch.optim.Adam(model.parameters(), lr=3e-3)
+    history = []
+    for step in range(250):
+        loss, _, log = criterion(model, batch_small)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        history.append({k: log[f"{k}_loss_sum"] / max(log[f"{k}_ntokens"], 1) for k in ("asr_ctc", "st_ctc", "mt", "unit_ctc")})
+    first, last = history[0], history[-1]
+    for term in first:
+        assert last[term] <= 0.1 * first[term], (term, first[term], last[term])
+
+
+def test_multichunk_samples_several_lengths_and_decodes_unseen(tiny_data):
+    random.seed(0)
+    _, task, model, criterion, batch = _setup(tiny_data, ["--multichunk", "--segment-length-choices", "2,4,0"])
+    model.train()
+    seen = set()
+    for _ in range(20):
+        _, _, log = criterion(model, batch)
+        seen.add(log["segment_length"])
+    assert seen == {2.0, 4.0, 0.0}
+    model.eval()
+    with torch.no_grad():
+        out = model(batch["net_input"]["src_tokens"], batch["net_input"]["src_lengths"],
+                    batch["multitask"][model.mt_task_name]["net_input"]["prev_output_tokens"], segment_length=3)
+    assert out["segment_length"] == 3
+    assert torch.isfinite(out["mt_logits"]).all() and torch.isfinite(out["unit_logits"]).all()
+    n_enc = out["encoder_lengths"].max().item()
+    assert out["asr_logits"].shape[:2] == (n_enc, batch["nsentences"])
+
+
+def test_fairseq_train_cli_and_checkpoint_round_trip(tiny_data, tmp_path):
+    """fairseq-train builds arch/task/criterion from the CLI; the checkpoint reloads to identical outputs."""
+    save = tmp_path / "ckpt"
+    cmd = [os.path.join(os.path.dirname(sys.executable), "fairseq-train"), tiny_data,
+           "--user-dir", os.path.join(ROOT, "researches", "ctc_unity"), "--task", "speech_to_speech_ctc",
+           "--config-yaml", "config_gcmvn.yaml", "--multitask-config-yaml", "config_mtl_asr_st_ctcst.yaml",
+           "--target-is-code", "--target-code-size", str(TINY_UNITS), "--arch", "echostream_tiny",
+           "--criterion", "speech_to_unit_2pass_ctc_asr_st", "--multichunk", "--segment-length-choices", "2,0",
+           "--optimizer", "adam", "--lr", "1e-3", "--max-tokens", "100000", "--max-update", "3",
+           "--required-batch-size-multiple", "1", "--save-dir", str(save), "--cpu", "--num-workers", "0",
+           "--valid-subset", "dev", "--no-progress-bar", "--log-interval", "1",
+           "--tensorboard-logdir", str(tmp_path / "tb")]
+    res = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    for term in ("asr_ctc_loss", "st_ctc_loss", "mt_loss", "unit_ctc_loss", "segment_length"):
+        assert term in res.stdout + res.stderr
+    assert (save / "checkpoint_last.pt").exists()
+    assert list((tmp_path / "tb").rglob("events.out.tfevents*"))
+
+    from fairseq import checkpoint_utils
+
+    models, cfg, task = checkpoint_utils.load_model_ensemble_and_task([str(save / "checkpoint_last.pt")])
+    model = models[0].eval()
+    state = torch.load(save / "checkpoint_last.pt", map_location="cpu")
+    task.load_dataset("dev")
+    ds = task.dataset("dev")
+    batch = ds.collater([ds[i] for i in range(len(ds))])
+    args = (batch["net_input"]["src_tokens"], batch["net_input"]["src_lengths"],
+            batch["multitask"][model.mt_task_name]["net_input"]["prev_output_tokens"])
+    with torch.no_grad():
+        out1 = model(*args, segment_length=2)
+        fresh = task.build_model(cfg.model)
+        fresh.load_state_dict(state["model"])
+        out2 = fresh.eval()(*args, segment_length=2)
+        random_init = task.build_model(cfg.model).eval()(*args, segment_length=2)
+    for key in ("asr_logits", "st_logits", "mt_logits", "unit_logits"):
+        assert torch.equal(out1[key], out2[key])
+        assert not torch.allclose(out1[key], random_init[key])
+    assert not math.isnan(out1["mt_logits"].sum().item())
