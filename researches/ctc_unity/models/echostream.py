@@ -93,6 +93,8 @@ class EchoStreamModel(FairseqEncoderDecoderModel):
         a("--share-decoder-input-output-embed", action="store_true")
         a("--synthesizer-encoder-layers", type=int, help="T2U encoder layers on the MT states (0 = none)")
         a("--decoder-layers", type=int, help="layers of the CTC unit decoder")
+        a("--unit-decoder-embed-dim", type=int, help="width of the CTC unit decoder")
+        a("--unit-decoder-ffn-embed-dim", type=int, help="FFN size of the CTC unit decoder")
         a("--ctc-upsample-rate", type=int, help="unit frames per MT decoder state")
         a("--unit-decoder-window", type=int, help="unit decoder attention window in unit frames (0 = unlimited)")
         a("--dropout", type=float)
@@ -149,8 +151,8 @@ class EchoStreamModel(FairseqEncoderDecoderModel):
             s_args.encoder_attention_heads = args.decoder_attention_heads
             s_args.encoder_normalize_before = True
             synth = TransformerEncoderNoEmb(s_args)
-        unit = CTCUnitDecoder(task.target_dictionary, args.decoder_embed_dim, args.decoder_embed_dim,
-                              args.decoder_layers, args.decoder_attention_heads, args.decoder_ffn_embed_dim,
+        unit = CTCUnitDecoder(task.target_dictionary, args.decoder_embed_dim, args.unit_decoder_embed_dim,
+                              args.decoder_layers, args.decoder_attention_heads, args.unit_decoder_ffn_embed_dim,
                               upsample_rate=args.ctc_upsample_rate, dropout=args.dropout,
                               window=args.unit_decoder_window)
         model = cls(args, encoder, mt, asr, st, synth, unit, names)
@@ -214,9 +216,9 @@ def _set(args, name, value):
 
 @register_model_architecture("echostream", "echostream")
 def echostream_base(args):
-    """CPU-sized default: 6x256 Emformer, 2-layer ST CTC, 2-layer MT decoder, 2-layer unit decoder."""
+    """CPU-sized default: 6x256 Emformer, 2-layer ST CTC, 2-layer MT decoder, 2x192 unit decoder."""
     for name, value in [
-        ("conv_kernel_sizes", "5,5"), ("conv_channels", 512),
+        ("conv_kernel_sizes", "5,5"), ("conv_channels", 256),
         ("encoder_embed_dim", 256), ("encoder_ffn_embed_dim", 1024), ("encoder_layers", 6),
         ("encoder_attention_heads", 4), ("encoder_no_positions", False),
         ("segment_length", 8), ("left_context_length", 32), ("right_context_length", 0),
@@ -224,8 +226,9 @@ def echostream_base(args):
         ("st_ctc_layers", 2), ("st_ctc_window", 64),
         ("translation_decoder_layers", 2), ("decoder_embed_dim", 256), ("decoder_ffn_embed_dim", 1024),
         ("decoder_attention_heads", 4), ("share_decoder_input_output_embed", False),
-        ("synthesizer_encoder_layers", 0), ("decoder_layers", 2), ("ctc_upsample_rate", 12),
-        ("unit_decoder_window", 64), ("dropout", 0.1), ("attention_dropout", 0.1), ("activation_dropout", 0.1),
+        ("synthesizer_encoder_layers", 0), ("decoder_layers", 2), ("ctc_upsample_rate", 15),
+        ("unit_decoder_embed_dim", 192), ("unit_decoder_ffn_embed_dim", 768),
+        ("unit_decoder_window", 64), ("dropout", 0.1), ("attention_dropout", 0.0), ("activation_dropout", 0.0),
         ("max_target_positions", 1024), ("input_feat_per_channel", 80), ("input_channels", 1),
     ]:
         _set(args, name, value)
@@ -237,7 +240,8 @@ def echostream_paper(args):
     for name, value in [
         ("encoder_layers", 12), ("encoder_ffn_embed_dim", 2048), ("translation_decoder_layers", 4),
         ("decoder_embed_dim", 512), ("decoder_ffn_embed_dim", 2048), ("decoder_attention_heads", 8),
-        ("ctc_upsample_rate", 25), ("conv_channels", 1024),
+        ("ctc_upsample_rate", 25), ("conv_channels", 1024), ("unit_decoder_embed_dim", 512),
+        ("unit_decoder_ffn_embed_dim", 2048),
     ]:
         _set(args, name, value)
     echostream_base(args)
@@ -250,7 +254,8 @@ def echostream_tiny(args):
         ("conv_channels", 64), ("encoder_embed_dim", 64), ("encoder_ffn_embed_dim", 128), ("encoder_layers", 2),
         ("encoder_attention_heads", 2), ("st_ctc_layers", 1), ("translation_decoder_layers", 1),
         ("decoder_embed_dim", 64), ("decoder_ffn_embed_dim", 128), ("decoder_attention_heads", 2),
-        ("decoder_layers", 1), ("segment_length", 4), ("left_context_length", 8), ("max_memory_size", 2),
+        ("decoder_layers", 1), ("unit_decoder_embed_dim", 64), ("unit_decoder_ffn_embed_dim", 128),
+        ("segment_length", 4), ("left_context_length", 8), ("max_memory_size", 2),
         ("dropout", 0.0), ("attention_dropout", 0.0), ("activation_dropout", 0.0),
     ]:
         _set(args, name, value)

@@ -1,0 +1,125 @@
+"""Offline (full-utterance) evaluation of every head of a trained EchoStream model.
+
+Reports on a split: ASR WER of the ASR CTC head, BLEU of the ST CTC head, BLEU of the MT
+decoder (greedy and beam search, fairseq's :class:`SequenceGenerator`), and the unit error
+rate of the CTC unit decoder (fed with the MT decoder states of the greedy translation,
+i.e. what the S2ST system would synthesize, and also teacher-forced on the reference text).
+Text is detokenized with the SentencePiece models of the data and scored with sacrebleu
+(default 13a tokenization, case-sensitive on the lowercase corpus).
+"""
+import logging
+import os
+from typing import Dict, List, Optional
+
+import sacrebleu
+import sentencepiece as spm
+import torch
+from fairseq import checkpoint_utils, utils
+from fairseq.sequence_generator import SequenceGenerator
+
+from .modules.ctc_decoding import ctc_greedy, error_rate
+
+logger = logging.getLogger(__name__)
+
+
+def _spm_for(dictionary_path: str) -> spm.SentencePieceProcessor:
+    model = os.path.splitext(dictionary_path)[0] + ".model"
+    if not os.path.isfile(model):
+        raise FileNotFoundError(f"SentencePiece model beside {dictionary_path} not found: {model}")
+    return spm.SentencePieceProcessor(model_file=model)
+
+
+def _detok(sp, dictionary, ids: List[int]) -> str:
+    pieces = [dictionary[i] for i in ids if i not in (dictionary.eos(), dictionary.pad(), dictionary.bos())]
+    return sp.decode(pieces)
+
+
+def load_model(checkpoint: str, data: Optional[str] = None, device: str = "cpu", segment_length: Optional[int] = None):
+    """Load an EchoStream checkpoint and its task (optionally pointing at another data folder).
+
+    Returns:
+        ``(model, task, cfg)`` with the model in eval mode on ``device``.
+    """
+    overrides = {"data": os.path.abspath(data)} if data else {}
+    models, cfg, task = checkpoint_utils.load_model_ensemble_and_task([checkpoint], arg_overrides=overrides)
+    model = models[0].eval().to(device)
+    if segment_length is not None:
+        model.encoder.segment_length = segment_length
+    return model, task, cfg
+
+
+@torch.no_grad()
+def evaluate(model, task, split: str = "test", beam: int = 5, max_sentences: int = 32, device: str = "cpu",
+             max_utterances: Optional[int] = None) -> Dict:
+    """Score every head on ``split`` (see module docstring).
+
+    Returns:
+        dict with ``asr_wer``, ``st_ctc_bleu``, ``mt_bleu_greedy``, ``mt_bleu_beam``,
+        ``unit_error_rate`` (from greedy MT), ``unit_error_rate_tf`` (teacher-forced text),
+        ``n`` and a few example hypotheses.
+    """
+    task.load_dataset(split)
+    ds = task.dataset(split)
+    asr_dict = model.asr_ctc_decoder.dictionary
+    mt_dict = model.decoder.dictionary
+    mtl = task.multitask_tasks
+    asr_sp = _spm_for(mtl[model.asr_task_name].args.config["dict"])
+    tgt_sp = _spm_for(mtl[model.mt_task_name].args.config["dict"])
+    unit_dict = task.target_dictionary
+    gens = {"greedy": SequenceGenerator([model], mt_dict, beam_size=1, max_len_b=200),
+            f"beam{beam}": SequenceGenerator([model], mt_dict, beam_size=beam, max_len_b=200)}
+    n = len(ds) if max_utterances is None else min(len(ds), max_utterances)
+    res = {k: [] for k in ("asr_hyp", "asr_ref", "st_hyp", "mt_ref", "greedy", f"beam{beam}",
+                           "unit_hyp", "unit_tf", "unit_ref")}
+    for start in range(0, n, max_sentences):
+        sample = ds.collater([ds[i] for i in range(start, min(n, start + max_sentences))])
+        sample = utils.move_to_cuda(sample) if device == "cuda" else sample
+        net = sample["net_input"]
+        mt = sample["multitask"][model.mt_task_name]
+        out = model(net["src_tokens"], net["src_lengths"], mt["net_input"]["prev_output_tokens"],
+                    segment_length=model.encoder.segment_length)
+        enc_len = out["encoder_lengths"]
+        asr_t = sample["multitask"][model.asr_task_name]["target"]
+        for hyp, ref in zip(ctc_greedy(out["asr_logits"], enc_len), asr_t.tolist()):
+            res["asr_hyp"].append(_detok(asr_sp, asr_dict, hyp).split())
+            res["asr_ref"].append(_detok(asr_sp, asr_dict, ref).split())
+        for hyp in ctc_greedy(out["st_logits"], enc_len):
+            res["st_hyp"].append(_detok(tgt_sp, mt_dict, hyp))
+        for ref in mt["target"].tolist():
+            res["mt_ref"].append(_detok(tgt_sp, mt_dict, ref))
+        # teacher-forced units
+        unit_tf = ctc_greedy(out["unit_logits"], (~out["unit_padding_mask"]).sum(-1) if out["unit_padding_mask"]
+                             is not None else torch.full((out["unit_logits"].size(1),), out["unit_logits"].size(0)))
+        res["unit_tf"].extend(unit_tf)
+        for ref in sample["target"].tolist():
+            res["unit_ref"].append([t for t in ref if t not in (unit_dict.pad(), unit_dict.eos())])
+        for name, gen in gens.items():
+            hyps = gen.generate([model], sample)
+            for h in hyps:
+                res[name].append(_detok(tgt_sp, mt_dict, h[0]["tokens"].tolist()))
+        # units from the greedy translation: rerun the decoder teacher-forced on its own output
+        greedy = gens["greedy"].generate([model], sample)
+        toks = [h[0]["tokens"] for h in greedy]
+        prev = torch.full((len(toks), max(len(t) for t in toks)), mt_dict.pad(), dtype=torch.long, device=enc_len.device)
+        for i, t in enumerate(toks):
+            prev[i, 0] = mt_dict.eos()
+            prev[i, 1:len(t)] = t[:-1]
+        _, extra = model.decoder(prev, encoder_out=out["encoder_out"])
+        mask = prev.eq(mt_dict.pad())
+        logits, umask = model.forward_units(model.text_states(extra), mask if mask.any() else None)
+        ulen = (~umask).sum(-1) if umask is not None else torch.full((logits.size(1),), logits.size(0))
+        res["unit_hyp"].extend(ctc_greedy(logits, ulen))
+    report = {
+        "split": split,
+        "n": n,
+        "segment_length": model.encoder.segment_length,
+        "asr_wer": round(error_rate(res["asr_hyp"], res["asr_ref"]), 2),
+        "st_ctc_bleu": round(sacrebleu.corpus_bleu(res["st_hyp"], [res["mt_ref"]]).score, 2),
+        "mt_bleu_greedy": round(sacrebleu.corpus_bleu(res["greedy"], [res["mt_ref"]]).score, 2),
+        f"mt_bleu_beam{beam}": round(sacrebleu.corpus_bleu(res[f"beam{beam}"], [res["mt_ref"]]).score, 2),
+        "unit_error_rate": round(error_rate(res["unit_hyp"], res["unit_ref"]), 2),
+        "unit_error_rate_tf": round(error_rate(res["unit_tf"], res["unit_ref"]), 2),
+        "examples": [{"asr": " ".join(res["asr_hyp"][i]), "st_ctc": res["st_hyp"][i], "mt": res["greedy"][i],
+                      "ref": res["mt_ref"][i]} for i in range(min(3, n))],
+    }
+    return report

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Train EchoStream (or the StreamSpeech baseline) with fairseq-train.
+#   bash train.sh                          # CPU default on the embedded corpus (prepared if missing)
+#   DATA=/data/cvss-c/fr-en/s2st CONFIG=configs/echostream_gpu.yaml RUN=runs/cvss bash train.sh
+#   bash train.sh arch=echostream_tiny max-epoch=1      # override config entries (KEY=VALUE)
+# Variables: DATA, CONFIG, ARCH, RUN (run directory: checkpoints/, tb/, train.log, eval_*.json),
+#            DEVICE (auto|cpu|cuda; cuda adds --fp16), EVAL (1: offline evaluation on test at the end).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")"
+bash scripts/setup_env.sh
+PY=.venv/bin/python
+DATA="${DATA:-data/embedded/s2st}"
+CONFIG="${CONFIG:-configs/echostream_cpu.yaml}"
+RUN="${RUN:-runs/$(basename "$CONFIG" .yaml)}"
+DEVICE="${DEVICE:-auto}"
+if [ ! -f "$DATA/config_gcmvn.yaml" ]; then
+  if [ "$DATA" = "data/embedded/s2st" ]; then bash scripts/prepare_embedded.sh
+  else echo "[train] $DATA/config_gcmvn.yaml not found: prepare the data first" >&2; exit 1; fi
+fi
+K=$($PY -c "import yaml,sys; print(yaml.safe_load(open(sys.argv[1]))['n_units'])" "$DATA/config_gcmvn.yaml")
+if [ "$DEVICE" = auto ]; then
+  DEVICE=$($PY -c "import torch; print('cuda' if torch.cuda.is_available() else 'cpu')")
+fi
+DEV_ARGS=(--cpu); [ "$DEVICE" = cuda ] && DEV_ARGS=(--fp16)
+OVERRIDES=("$@"); [ -n "${ARCH:-}" ] && OVERRIDES+=("arch=$ARCH")
+mapfile -t ARGS < <($PY scripts/yaml_to_args.py "$CONFIG" "${OVERRIDES[@]}")
+mkdir -p "$RUN"
+echo "[train] data=$DATA config=$CONFIG run=$RUN device=$DEVICE units=$K"
+t0=$(date +%s)
+.venv/bin/fairseq-train "$DATA" --user-dir researches/ctc_unity "${ARGS[@]}" --target-code-size "$K" \
+  --save-dir "$RUN/checkpoints" --tensorboard-logdir "$RUN/tb" "${DEV_ARGS[@]}" 2>&1 | tee -a "$RUN/train.log"
+echo "[train] training wall time: $(( $(date +%s) - t0 )) s"
+if [ "${EVAL:-1}" = 1 ]; then
+  $PY scripts/eval_offline.py --checkpoint "$RUN/checkpoints/checkpoint_best.pt" --data "$DATA" --split test \
+    --device "$DEVICE" --output "$RUN/eval_test.json"
+fi
