@@ -35,7 +35,8 @@ def main(argv=None):
     p.add_argument("--no-specaugment", action="store_true")
     p.add_argument("--seed", type=int, default=0)
     a = p.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s | %(levelname)s | %(name)s | %(message)s")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s | %(levelname)s | %(name)s | %(message)s",
+                        force=True)
     cfg = PrepConfig(raw_dir=a.raw_dir, out_dir=a.out_dir, splits=a.splits, src_vocab_size=a.src_vocab_size,
                      tgt_vocab_size=a.tgt_vocab_size, unit_extractor=a.unit_extractor, n_units=a.n_units,
                      hubert_checkpoint=a.hubert_checkpoint, hubert_layer=a.hubert_layer,

@@ -9,10 +9,10 @@ from scripts); importing it as ``researches.ctc_unity.models`` would register th
 classes twice. Pure data modules (``researches.ctc_unity.datasets``) are safe under either
 name.
 
-In every case two compatibility fixes for fairseq 0.12 on torch >= 2.6 are applied
-(see :mod:`compat`).
+Under the canonical name, two compatibility fixes for fairseq 0.12 on torch >= 2.6 are
+applied first (see :mod:`compat`); data modules that load fairseq checkpoints call
+``compat.apply()`` themselves, so importing them stays light.
 """
-from . import compat  # noqa: F401
-
 if __name__ == "ctc_unity":
+    from . import compat  # noqa: F401  (before any fairseq checkpoint is loaded)
     from . import criterions, models, tasks  # noqa: F401

@@ -69,6 +69,7 @@ __all__ = [
     "resolve_audio_path",
     "compute_corpus_stats",
     "build_corpus",
+    "write_json_atomic",
 ]
 
 #: Columns of a raw ``<split>.tsv`` manifest, in order.
@@ -241,22 +242,41 @@ def grammar_splits(
 ) -> Dict[str, list]:
     """Generate grammar sentence pairs and split them into train/dev/test.
 
+    ``split_pairs`` drops train pairs that share their French *or English*
+    sentence with dev/test, so train can come out short; a few extra pairs are
+    then generated (deterministically) until train has ``n_train`` pairs, and
+    train is cut to exactly ``n_train``.  dev/test have exactly the requested
+    sizes.  The result depends only on the arguments.
+
     Args:
-        n_train, n_dev, n_test: requested pairs per split.
+        n_train, n_dev, n_test: requested pairs per split (>= 0).
         seed: generation and split seed.
-        min_words, max_words: sentence length bounds (words), passed to
+        min_words, max_words: French sentence length bounds (words), passed to
             ``generate_pairs``.
 
     Returns:
-        ``{"train": [...], "dev": [...], "test": [...]}`` of ``SentencePair``.
+        ``{"train": [...], "dev": [...], "test": [...]}`` of ``SentencePair``;
+        no French or English sentence occurs in two splits.
 
     Raises:
-        ValueError: as raised by the grammar (e.g. impossible sizes).
+        ValueError: as raised by the grammar (e.g. the length bounds do not
+            allow that many distinct sentences).
     """
     from .grammar import generate_pairs, split_pairs
 
-    pairs = generate_pairs(n_train + n_dev + n_test, seed=seed, min_words=min_words, max_words=max_words)
-    return split_pairs(pairs, n_dev, n_test, seed=seed)
+    extra = 0
+    for _ in range(8):
+        pairs = generate_pairs(n_train + n_dev + n_test + extra, seed=seed, min_words=min_words, max_words=max_words)
+        splits = split_pairs(pairs, n_dev, n_test, seed=seed)
+        short = n_train - len(splits["train"])
+        if short <= 0:
+            break
+        extra += max(8, 2 * short)
+    else:
+        logger.warning("grammar_splits: only %d of %d train pairs are disjoint from dev/test",
+                       len(splits["train"]), n_train)
+    splits["train"] = list(splits["train"][:n_train])
+    return splits
 
 
 # --------------------------------------------------------------------------- TSV I/O
@@ -467,7 +487,12 @@ def _init_worker() -> None:
         pass
 
 
-def _write_json_atomic(path: str, obj: object) -> None:
+def write_json_atomic(path: str, obj: object) -> None:
+    """Write ``obj`` as indented UTF-8 JSON to ``path`` atomically (temp file + os.replace).
+
+    Raises:
+        TypeError: if ``obj`` is not JSON-serialisable (nothing is written).
+    """
     directory = os.path.dirname(os.path.abspath(path))
     os.makedirs(directory, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".json")
@@ -592,7 +617,7 @@ def build_corpus(
         logger.warning("deleted %d stale WAV(s) whose text or voice changed since they were synthesised", stale)
     merged = dict(old or {})
     merged.update(fingerprints)
-    _write_json_atomic(manifest_path, merged)
+    write_json_atomic(manifest_path, merged)
 
     # ---- find what is missing
     durations: Dict[str, float] = {}
@@ -645,7 +670,7 @@ def build_corpus(
     stats = compute_corpus_stats(out_rows)
     stats["sample_rate"] = tts.OUTPUT_SAMPLE_RATE
     stats["seed"] = seed
-    _write_json_atomic(os.path.join(out_dir, "corpus_stats.json"), stats)
+    write_json_atomic(os.path.join(out_dir, "corpus_stats.json"), stats)
     stats = dict(stats)
     stats["synthesized_files"] = len(todo)
     return stats

@@ -1,0 +1,50 @@
+#!/usr/bin/env python
+"""Convert CVSS-C (fr-en) + Common Voice (fr) into EchoStream raw manifests.
+
+Example (from the repository root)::
+
+    python preprocess_scripts/prep_cvss_raw.py --cv-root /data/cv-corpus-4/fr \\
+        --cvss-root /data/cvss-c/fr-en --out-dir data/cvss_c/raw
+
+Writes ``<out-dir>/<split>.tsv`` (absolute audio paths, see
+researches/ctc_unity/datasets/cvss.py) and ``<out-dir>/corpus_stats.json``.
+"""
+
+import argparse
+import json
+import logging
+import os
+import sys
+
+_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if _ROOT not in sys.path:
+    sys.path.insert(0, _ROOT)
+
+from researches.ctc_unity.datasets import cvss  # noqa: E402
+
+
+def parse_args(argv=None):
+    """Parse command-line arguments (see ``--help``)."""
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--cv-root", required=True, help="Common Voice language dir (clips/, train.tsv, ...)")
+    p.add_argument("--cvss-root", required=True, help="CVSS-C language-pair dir (train.tsv, train/*.wav, ...)")
+    p.add_argument("--out-dir", required=True, help="output directory for <split>.tsv")
+    p.add_argument("--splits", nargs="+", default=["train", "dev", "test"], help="splits (default: %(default)s)")
+    p.add_argument("--normalize", action="store_true", help="lower-case and strip punctuation of both texts")
+    p.add_argument("--no-durations", action="store_true", help="leave tgt_duration empty (skip WAV header reads)")
+    return p.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    """Entry point: write the manifests and print the per-split join summary as JSON."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s | %(levelname)s | %(name)s | %(message)s",
+                        force=True)
+    args = parse_args(argv)
+    summary = cvss.build_cvss_raw(args.cv_root, args.cvss_root, args.out_dir, splits=args.splits,
+                                  normalize=args.normalize, durations=not args.no_durations)
+    print(json.dumps(summary, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
