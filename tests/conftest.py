@@ -25,10 +25,11 @@ def tiny_data(tmp_path_factory):
     from researches.ctc_unity.datasets.prepare import PrepConfig, prepare
 
     base = tmp_path_factory.mktemp("tiny")
-    splits = corpus.grammar_splits(8, 30, 2, seed=3, max_words=6)
+    splits = corpus.grammar_splits(8, 200, 2, seed=3, max_words=6)
     train_chars = {side: set("".join(getattr(p, side) for p in splits["train"])) for side in ("fr", "en")}
     covered = [p for p in splits["dev"] + splits["test"]
                if all(set(getattr(p, side)) <= train_chars[side] for side in ("fr", "en"))]
+    assert len(covered) >= 4, "grammar produced too few covered dev/test sentences"
     splits = {"train": splits["train"], "dev": covered[:2], "test": covered[2:4]}
     corpus.build_corpus(str(base / "raw"), splits, workers=2, seed=0)
     prepare(PrepConfig(raw_dir=str(base / "raw"), out_dir=str(base / "s2st"), src_vocab_size=60,
