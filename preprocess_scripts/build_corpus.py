@@ -3,7 +3,7 @@
 
 Examples (from the repository root)::
 
-    python preprocess_scripts/build_corpus.py                       # grammar, 6000/300/300
+    python preprocess_scripts/build_corpus.py                       # grammar, 10000/300/300
     python preprocess_scripts/build_corpus.py --n-train 200 --n-dev 20 --n-test 20 --out-dir /tmp/c
     python preprocess_scripts/build_corpus.py --source tsv --tsv fra.tsv --fr-col 1 --en-col 0 --normalize
 
@@ -37,7 +37,7 @@ def parse_args(argv=None):
     p.add_argument("--fr-col", type=int, default=0, help="0-based French column of --tsv (default: %(default)s)")
     p.add_argument("--en-col", type=int, default=1, help="0-based English column of --tsv (default: %(default)s)")
     p.add_argument("--normalize", action="store_true", help="lower-case and strip punctuation of TSV text")
-    p.add_argument("--n-train", type=int, default=6000, help="train pairs (default: %(default)s; with --source tsv "
+    p.add_argument("--n-train", type=int, default=10000, help="train pairs (default: %(default)s; with --source tsv "
                    "an upper bound: train keeps at most this many of the pairs not in dev/test, 0 = all)")
     p.add_argument("--n-dev", type=int, default=300, help="dev pairs (default: %(default)s)")
     p.add_argument("--n-test", type=int, default=300, help="test pairs (default: %(default)s)")

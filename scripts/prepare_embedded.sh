@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Build the embedded Fr->En corpus and prepare it for fairseq (each step skipped when done).
-# Variables: DATA_ROOT (data/embedded), N_TRAIN/N_DEV/N_TEST (6000/300/300), WORKERS (nproc).
+# Variables: DATA_ROOT (data/embedded), N_TRAIN/N_DEV/N_TEST (10000/300/300), WORKERS (nproc).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 PY=.venv/bin/python
@@ -9,7 +9,7 @@ WORKERS="${WORKERS:-$(nproc)}"
 t0=$(date +%s)
 if [ ! -f "$DATA_ROOT/raw/corpus_stats.json" ]; then
   $PY preprocess_scripts/build_corpus.py --out-dir "$DATA_ROOT/raw" --workers "$WORKERS" \
-    --n-train "${N_TRAIN:-6000}" --n-dev "${N_DEV:-300}" --n-test "${N_TEST:-300}"
+    --n-train "${N_TRAIN:-10000}" --n-dev "${N_DEV:-300}" --n-test "${N_TEST:-300}"
   echo "[prepare] corpus built in $(( $(date +%s) - t0 )) s"
 else echo "[prepare] corpus: $DATA_ROOT/raw exists, skipped"; fi
 t1=$(date +%s)
