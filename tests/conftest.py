@@ -35,3 +35,23 @@ def tiny_data(tmp_path_factory):
     prepare(PrepConfig(raw_dir=str(base / "raw"), out_dir=str(base / "s2st"), src_vocab_size=60,
                        tgt_vocab_size=60, n_units=TINY_UNITS, workers=2, specaugment=False))
     return str(base / "s2st")
+
+
+@pytest.fixture(scope="session")
+def tiny_checkpoint(tiny_data, tmp_path_factory):
+    """A fairseq checkpoint of ``echostream_tiny`` trained for 20 updates on ``tiny_data``."""
+    import subprocess
+
+    save = tmp_path_factory.mktemp("ckpt")
+    cmd = [os.path.join(os.path.dirname(sys.executable), "fairseq-train"), tiny_data,
+           "--user-dir", os.path.join(ROOT, "researches", "ctc_unity"), "--task", "speech_to_speech_ctc",
+           "--config-yaml", "config_gcmvn.yaml", "--multitask-config-yaml", "config_mtl_asr_st_ctcst.yaml",
+           "--target-is-code", "--target-code-size", str(TINY_UNITS), "--arch", "echostream_tiny",
+           "--criterion", "speech_to_unit_2pass_ctc_asr_st", "--multichunk", "--segment-length-choices", "2,0",
+           "--optimizer", "adam", "--lr", "3e-3", "--max-tokens", "100000", "--max-update", "20",
+           "--required-batch-size-multiple", "1", "--save-dir", str(save), "--cpu", "--num-workers", "0",
+           "--valid-subset", "dev", "--no-progress-bar", "--log-interval", "1", "--disable-validation",
+           "--no-epoch-checkpoints", "--tensorboard-logdir", str(save / "tb")]
+    res = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=900)
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    return {"checkpoint": str(save / "checkpoint_last.pt"), "log": res.stdout + res.stderr, "tb": str(save / "tb")}

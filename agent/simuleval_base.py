@@ -1,0 +1,206 @@
+"""Shared SimulEval 1.1.4 logic of the EchoStream agents (S2ST, S2TT, streaming ASR).
+
+One :class:`EchoStreamAgentMixin` holds the model, a :class:`StreamingTranslator` (the state
+of the current instance) and a policy; the entry files combine it with SimulEval's
+``SpeechToTextAgent`` / ``SpeechToSpeechAgent`` and choose what is written:
+
+* ``asr``: complete source words of the ASR-CTC prefix;
+* ``s2tt``: complete target words of the committed MT tokens;
+* ``s2st``: speech for the committed MT tokens (CTC unit decoder + unit vocoder).
+
+Every ``policy()`` call reads only the samples that arrived since the previous call.
+"""
+import json
+import logging
+import os
+import sys
+import time
+from typing import List, Optional
+
+import torch
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+for p in (ROOT, os.path.join(ROOT, "researches")):
+    if p not in sys.path:
+        sys.path.insert(0, p)
+
+from researches.ctc_unity.plugin import load as load_plugin  # noqa: E402
+
+load_plugin()
+
+from simuleval.agents.actions import ReadAction, WriteAction  # noqa: E402
+from simuleval.data.segments import SpeechSegment  # noqa: E402
+
+from .policies import build_policy  # noqa: E402
+from .streaming_translator import StreamingTranslator  # noqa: E402
+
+logger = logging.getLogger("echostream.agent")
+FRAME_MS = 40  # one encoder frame
+
+
+def add_echostream_args(parser) -> None:
+    """Options shared by the EchoStream agents."""
+    a = parser.add_argument
+    a("--model-path", required=True, help="EchoStream checkpoint (fairseq-train output)")
+    a("--data-bin", default=None, help="prepared data folder (default: the one stored in the checkpoint)")
+    a("--policy", default="alignment", choices=["alignment", "word", "wait-k"])
+    a("--stride-n", type=int, default=1, help="alignment/wait-k: tokens per decision")
+    a("--lagging-k1", type=int, default=0, help="alignment: MT stays K1 tokens behind the ST-CTC prefix")
+    a("--word-holdback", type=int, default=0, help="word: ST-CTC words left untranslated")
+    a("--waitk", type=int, default=3, help="wait-k: encoder segments to wait")
+    a("--encoder-segment-length", type=int, default=None,
+      help="Emformer segment in 40 ms frames (default: --source-segment-size / 40; 0 = full context)")
+    a("--offline", action="store_true", help="full-context encoder, translate at source end")
+    a("--max-len", type=int, default=200, help="maximum target subwords")
+    a("--output-asr-translation", action="store_true", help="print the running ASR and translation")
+    a("--vocoder", default=None, help="S2ST: vocoder config (code_hifigan config.json / fallback json / dir)")
+    a("--vocoder-checkpoint", default=None, help="S2ST: CodeHiFiGAN generator checkpoint")
+
+
+class EchoStreamAgentMixin:
+    """Model loading, per-instance state and the READ/WRITE loop (see module docstring)."""
+
+    output_kind = "s2tt"
+
+    def _setup(self, args) -> None:
+        from ctc_unity.evaluation import load_model
+
+        self.args = args
+        device = getattr(args, "device", "cpu") or "cpu"
+        self.model, self.task, _ = load_model(args.model_path, args.data_bin, device)
+        seg = args.encoder_segment_length
+        if args.offline:
+            seg = 0
+        elif seg is None:
+            seg = max(1, round(getattr(args, "source_segment_size", 320) / FRAME_MS))
+        mtl = self.task.multitask_tasks
+        asr_dict = mtl[self.model.asr_task_name].target_dictionary
+        mt_dict = mtl[self.model.mt_task_name].target_dictionary
+        cmvn = self.task.data_cfg.config.get("global_cmvn", {}).get("stats_npz_path")
+        self.translator = StreamingTranslator(self.model, asr_dict, mt_dict, cmvn, seg, args.max_len, device)
+        self.policy_impl = build_policy(args.policy, args.stride_n, args.lagging_k1, args.word_holdback,
+                                        args.waitk, seg or 1)
+        import sentencepiece as spm
+
+        def spm_of(name):
+            return spm.SentencePieceProcessor(
+                model_file=os.path.splitext(mtl[name].args.config["dict"])[0] + ".model")
+
+        self.asr_spm, self.tgt_spm = spm_of(self.model.asr_task_name), spm_of(self.model.mt_task_name)
+        self.vocoder = None
+        if self.output_kind == "s2st":
+            self.vocoder = self._build_vocoder(args)
+        self.output_dir = getattr(args, "output", None)
+        self.instances_done = 0
+        self._new_instance()
+
+    def _build_vocoder(self, args):
+        from researches.ctc_unity.vocoder import load_vocoder
+        from researches.ctc_unity.vocoder.streaming import StreamingVocoder
+
+        spec = args.vocoder or os.path.join(self.task.args.data, "vocoder")
+        return StreamingVocoder(load_vocoder(spec, args.vocoder_checkpoint, device=self.translator.device))
+
+    # ------------------------------------------------------------------ per instance
+    def _new_instance(self) -> None:
+        self.translator.reset()
+        self.policy_impl.reset()
+        self.n_samples_read = 0
+        self.words_written = 0
+        self.asr_words_written = 0
+        self.policy_seconds: List[float] = []
+        if self.vocoder is not None:
+            self.vocoder.reset()
+
+    def _save_instance_texts(self) -> None:
+        if not self.output_dir or self.translator.n_encoder_frames == 0:
+            return
+        os.makedirs(self.output_dir, exist_ok=True)
+        record = {"index": self.instances_done, "asr": self.asr_text(), "translation": self.translation_text()}
+        self.instances_done += 1
+        with open(os.path.join(self.output_dir, "echostream_texts.jsonl"), "a", encoding="utf-8") as fh:
+            fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+    def reset(self) -> None:
+        """Called by SimulEval before each instance: clear all per-instance state."""
+        if getattr(self, "translator", None) is not None:
+            self._new_instance()
+        super().reset()
+
+    def to(self, device: str, *args, **kwargs) -> None:
+        self.model.to(device)
+        self.translator.device = device
+
+    # ------------------------------------------------------------------ text
+    def asr_text(self) -> str:
+        return self.asr_spm.decode(self.translator.pieces(self.translator.asr_tokens, self.translator.asr_dict))
+
+    def translation_text(self) -> str:
+        return self.tgt_spm.decode(self.translator.pieces(self.translator.committed))
+
+    def _new_words(self, pieces: List[str], done: bool, already: int) -> List[str]:
+        n = self.translator.complete_words(pieces, done)
+        words = self.tgt_spm.decode(pieces).split() if pieces else []
+        return words[already:n] if n > already else []
+
+    # ------------------------------------------------------------------ policy
+    def policy(self, states=None):
+        """READ or WRITE after the samples that arrived since the previous call."""
+        t0 = time.perf_counter()
+        states = states or self.states
+        if states.source_sample_rate not in (0, 16000):
+            raise ValueError(f"EchoStream agents need 16 kHz input, got {states.source_sample_rate} Hz "
+                             "(resample the audio, e.g. with the demo's loader)")
+        new = states.source[self.n_samples_read:]
+        self.n_samples_read = len(states.source)
+        tr = self.translator
+        if new or (states.source_finished and not tr.source_finished):
+            tr.read(new, states.source_finished)
+        action = self._act(states)
+        self.policy_seconds.append(time.perf_counter() - t0)
+        return action
+
+    def _act(self, states):
+        action = self._decide_action()
+        if action.is_read() is False and action.finished:
+            self._save_instance_texts()
+        return action
+
+    def _decide_action(self):
+        tr = self.translator
+        if self.output_kind == "asr":
+            pieces = tr.pieces(tr.asr_tokens, tr.asr_dict)
+            n = tr.complete_words(pieces, tr.source_finished)
+            words = self.asr_spm.decode(pieces).split()[self.asr_words_written:n] if n > self.asr_words_written else []
+            self.asr_words_written = max(self.asr_words_written, n)
+            if tr.source_finished:
+                return WriteAction(" ".join(words), finished=True)
+            return WriteAction(" ".join(words), finished=False) if words else ReadAction()
+        n = self.policy_impl.decide(tr)
+        if n:
+            tr.commit(n)
+        if tr.hyp.tokens:
+            tr.rollback()
+        done = tr.finished or (tr.source_finished and tr.hyp.ended) or (
+            tr.source_finished and len(tr.committed) >= tr.max_len)
+        if tr.source_finished and not done:
+            done = True  # nothing more can be generated
+        if n and self.args.output_asr_translation:
+            print(f"[ASR] {self.asr_text()}\n[MT ] {self.translation_text()}", file=sys.stderr)
+        if self.output_kind == "s2tt":
+            words = self._new_words(tr.pieces(tr.committed), done, self.words_written)
+            self.words_written += len(words)
+            if done:
+                return WriteAction(" ".join(words), finished=True)
+            return WriteAction(" ".join(words), finished=False) if words else ReadAction()
+        # s2st
+        units = tr.units_for_new_text(final=done)
+        samples = self.vocoder.push(units, final=done) if (units or done) else []
+        samples = samples.tolist() if torch.is_tensor(samples) else list(samples)
+        if done:
+            if not samples:  # SimulEval writes the wav only on a non-empty final segment
+                samples = [0.0] * 160
+            return WriteAction(SpeechSegment(content=samples, sample_rate=16000, finished=True), finished=True)
+        if samples:
+            return WriteAction(SpeechSegment(content=samples, sample_rate=16000, finished=False), finished=False)
+        return ReadAction()

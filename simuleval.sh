@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Quality-latency evaluation with SimulEval: a sweep of source segment sizes, for S2TT and S2ST.
+#   bash simuleval.sh                     # default model on the embedded test set
+#   MODEL=ckpt.pt DATA=/data/cvss/s2st POLICIES="alignment" SEGMENTS="320 640" bash simuleval.sh
+# Variables (defaults):
+#   MODEL (runs/echostream_cpu/checkpoints/checkpoint_best.pt)   DATA (data/embedded/s2st)   SPLIT (test)
+#   TASKS ("s2tt s2st")  POLICIES ("alignment word wait-k")  SEGMENTS ("160 320 640 1280 offline")
+#   DEVICE (cpu|cuda)  MAX_INSTANCES (all)  OUT (runs/simuleval/<model run name>)
+#   ASR_BACKEND (S2ST ASR-BLEU back end, default pocketsphinx; ctc:runs/asr_ctc/checkpoint.pt after train_asr.sh)
+#   VOCODER (S2ST vocoder config; default: runs/vocoder_cpu/config.json if trained, else the zero-training fallback)
+# Output: OUT/<task>_<policy>_<segment>/ (SimulEval logs, scores, wavs), OUT/results.csv, OUT/quality_latency.png
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")"
+bash scripts/setup_env.sh
+PY=.venv/bin/python
+MODEL="${MODEL:-runs/echostream_cpu/checkpoints/checkpoint_best.pt}"
+DATA="${DATA:-data/embedded/s2st}"
+SPLIT="${SPLIT:-test}"
+TASKS="${TASKS:-s2tt s2st}"
+POLICIES="${POLICIES:-alignment word wait-k}"
+SEGMENTS="${SEGMENTS:-160 320 640 1280 offline}"
+DEVICE="${DEVICE:-cpu}"
+ASR_BACKEND="${ASR_BACKEND:-pocketsphinx}"
+OUT="${OUT:-runs/simuleval/$(basename "$(dirname "$(dirname "$MODEL")")")}"
+if [ ! -f "$MODEL" ]; then
+  if [ "$MODEL" = runs/echostream_cpu/checkpoints/checkpoint_best.pt ]; then bash train.sh
+  else echo "[simuleval] model not found: $MODEL" >&2; exit 1; fi
+fi
+if [ -z "${VOCODER:-}" ]; then
+  if [ -f runs/vocoder_cpu/config.json ]; then VOCODER=runs/vocoder_cpu/config.json
+  else VOCODER=$($PY scripts/fallback_vocoder_config.py --data "$DATA" --out "$OUT/fallback_vocoder.json"); fi
+fi
+LIST="$DATA/simuleval/$SPLIT"
+SRC="$LIST/wav_list.txt"; TGT="$LIST/target.txt"
+if [ -n "${MAX_INSTANCES:-}" ]; then
+  mkdir -p "$OUT"; head -n "$MAX_INSTANCES" "$SRC" > "$OUT/wav_list.txt"; head -n "$MAX_INSTANCES" "$TGT" > "$OUT/target.txt"
+  SRC="$OUT/wav_list.txt"; TGT="$OUT/target.txt"
+fi
+for task in $TASKS; do
+  case $task in
+    s2tt) AGENT=agent/speech_to_text.s2tt.echostream.agent.py; QUALITY=(--quality-metrics BLEU)
+          LATENCY=(AL AP DAL LAAL ATD StartOffset EndOffset RTF NumChunks) ;;
+    s2st) AGENT=agent/speech_to_speech.echostream.agent.py
+          QUALITY=(--user-dir researches/ctc_unity/asr_bleu --quality-metrics ASR_BLEU_OFFLINE --asr-backend "$ASR_BACKEND")
+          LATENCY=(AL AP DAL LAAL ATD StartOffset EndOffset RTF NumChunks DiscontinuitySum) ;;
+    *) echo "[simuleval] unknown task $task" >&2; exit 2 ;;
+  esac
+  for policy in $POLICIES; do
+    for seg in $SEGMENTS; do
+      if [ "$seg" = offline ]; then SEG_ARGS=(--source-segment-size 320 --offline); else SEG_ARGS=(--source-segment-size "$seg"); fi
+      [ "$seg" = offline ] && [ "$policy" != alignment ] && continue  # offline is policy-independent
+      dir="$OUT/${task}_${policy}_${seg}"
+      if [ -f "$dir/scores.tsv" ] && [ -f "$dir/scores_ca.tsv" ]; then echo "[simuleval] $dir done, skipped"; continue; fi
+      rm -rf "$dir"
+      echo "[simuleval] $task policy=$policy segment=$seg -> $dir"
+      t0=$(date +%s)
+      .venv/bin/simuleval --agent "$AGENT" --model-path "$MODEL" --data-bin "$DATA" --source "$SRC" --target "$TGT" \
+        --policy "$policy" "${SEG_ARGS[@]}" --device "$DEVICE" --vocoder "$VOCODER" --output "$dir" \
+        "${QUALITY[@]}" --latency-metrics "${LATENCY[@]}" > "$dir.log" 2>&1 || { tail -20 "$dir.log"; exit 1; }
+      # computation-aware latency of the same run (elapsed wall-clock instead of ideal delays);
+      # --score-only rewrites scores.tsv, so keep the non-aware one aside
+      cp "$dir/scores.tsv" "$dir/scores_nca.tsv"
+      .venv/bin/simuleval --score-only --output "$dir" --computation-aware "${QUALITY[@]}" \
+        --latency-metrics "${LATENCY[@]}" >> "$dir.log" 2>&1
+      mv "$dir/scores.tsv" "$dir/scores_ca.tsv"; mv "$dir/scores_nca.tsv" "$dir/scores.tsv"
+      echo "[simuleval]   $(( $(date +%s) - t0 )) s"
+    done
+  done
+done
+$PY scripts/collect_simuleval.py --runs "$OUT" --csv "$OUT/results.csv" --plot "$OUT/quality_latency.png"

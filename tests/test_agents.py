@@ -1,0 +1,195 @@
+"""Streaming inference and SimulEval agents: exactness, policies, latency metrics, reset, evaluator runs."""
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+from researches.ctc_unity.datasets.audio_io import load_audio
+from researches.ctc_unity.datasets.prepare import compute_fbank
+
+from conftest import ROOT
+
+
+@pytest.fixture(scope="module")
+def loaded(tiny_checkpoint):
+    from ctc_unity.evaluation import load_model
+
+    model, task, _ = load_model(tiny_checkpoint["checkpoint"])
+    mtl = task.multitask_tasks
+    dicts = (mtl[model.asr_task_name].target_dictionary, mtl[model.mt_task_name].target_dictionary)
+    cmvn = task.data_cfg.config["global_cmvn"]["stats_npz_path"]
+    wavs = open(os.path.join(task.args.data, "simuleval", "dev", "wav_list.txt")).read().split()
+    return model, task, dicts, cmvn, wavs
+
+
+def _stream(tr, policy, wav, chunk):
+    tr.reset()
+    policy.reset()
+    for s in range(0, wav.numel(), chunk):
+        tr.read(wav[s:s + chunk].tolist(), s + chunk >= wav.numel())
+        n = policy.decide(tr)
+        if n:
+            tr.commit(n)
+        if tr.hyp.tokens:
+            tr.rollback()
+    return tr
+
+
+def test_online_fbank_equals_offline(loaded):
+    from agent.online_features import OnlineFbank
+
+    *_, cmvn, wavs = loaded
+    wav = load_audio(wavs[0])[0]
+    stats = np.load(cmvn)
+    offline = (compute_fbank(wav) - stats["mean"]) / stats["std"]
+    fb = OnlineFbank(cmvn)
+    parts = [fb(wav[s:s + 1234]) for s in range(0, wav.numel(), 1234)]
+    online = torch.cat(parts).numpy()
+    assert online.shape == offline.shape
+    assert np.abs(online - offline).max() < 1e-3
+
+
+@pytest.mark.parametrize("policy_name", ["alignment", "word", "wait-k"])
+def test_streaming_with_full_segment_equals_offline_greedy(loaded, policy_name):
+    from fairseq.sequence_generator import SequenceGenerator
+
+    from agent.policies import build_policy
+    from agent.streaming_translator import StreamingTranslator
+
+    model, task, (asr_dict, mt_dict), cmvn, wavs = loaded
+    task.load_dataset("dev")
+    ds = task.dataset("dev")
+    gen = SequenceGenerator([model], mt_dict, beam_size=1, max_len_b=25)
+    model.encoder.segment_length = 0
+    tr = StreamingTranslator(model, asr_dict, mt_dict, cmvn, segment_length=0, max_len=25)
+    policy = build_policy(policy_name)
+    for i in range(len(wavs)):
+        _stream(tr, policy, load_audio(wavs[i])[0], 5120)
+        offline = gen.generate([model], ds.collater([ds[i]]))[0][0]["tokens"].tolist()
+        assert tr.committed + [mt_dict.eos()] == offline[: len(tr.committed) + 1]
+        assert tr.finished or len(tr.committed) == 25
+
+
+def test_cross_attention_cache_extension_equals_full_projection(loaded):
+    from agent.streaming_translator import StreamingTranslator
+
+    model, task, (asr_dict, mt_dict), cmvn, wavs = loaded
+    tr = StreamingTranslator(model, asr_dict, mt_dict, cmvn, segment_length=2, max_len=25)
+    wav = load_audio(wavs[0])[0]
+    half = wav.numel() // 2
+    tr.read(wav[:half].tolist(), False)
+    assert tr.n_encoder_frames > 0
+    tr.next_token()
+    tr.read(wav[half:].tolist(), True)  # appends the new frames' keys/values
+    frames = torch.cat(tr.encoder_frames, 0)
+    for layer in model.decoder.layers:
+        attn = layer.encoder_attn
+        buf = attn._get_input_buffer(tr.mt_cache)
+        k = attn.k_proj(frames).view(frames.size(0), attn.num_heads, attn.head_dim).permute(1, 0, 2)[None]
+        assert buf["prev_key"].shape == k.shape
+        assert torch.allclose(buf["prev_key"], k, atol=1e-5)
+
+
+def test_word_policy_commits_whole_words_and_alignment_respects_lagging(loaded):
+    from agent.policies import AlignmentPolicy, WordPolicy
+    from agent.streaming_translator import StreamingTranslator
+
+    model, task, (asr_dict, mt_dict), cmvn, wavs = loaded
+    wav = load_audio(wavs[1])[0]
+    tr = StreamingTranslator(model, asr_dict, mt_dict, cmvn, segment_length=2, max_len=25)
+    word = WordPolicy(holdback=0)
+    tr.reset()
+    for s in range(0, wav.numel(), 1280):
+        fin = s + 1280 >= wav.numel()
+        tr.read(wav[s:s + 1280].tolist(), fin)
+        n = word.decide(tr)
+        if n:
+            tr.commit(n)
+            if not fin:  # after a non-final WRITE the committed text ends at a word boundary
+                nxt = tr.hyp.tokens[n - n:]  # remaining tentative tokens start the next word
+                if nxt:
+                    assert mt_dict[nxt[0]].startswith("\u2581") or nxt[0] == mt_dict.eos()
+        if tr.hyp.tokens:
+            tr.rollback()
+    # alignment: with lagging K1 the committed length never exceeds the ST-CTC prefix minus K1
+    align = AlignmentPolicy(stride_n=1, lagging_k1=2)
+    tr.reset()
+    for s in range(0, wav.numel(), 1280):
+        fin = s + 1280 >= wav.numel()
+        tr.read(wav[s:s + 1280].tolist(), fin)
+        n = align.decide(tr)
+        if n:
+            tr.commit(n)
+        if not fin:
+            assert len(tr.committed) <= max(0, len(tr.st_tokens) - 2)
+        if tr.hyp.tokens:
+            tr.rollback()
+
+
+def test_latency_metrics_on_hand_built_instance():
+    """AL / LAAL / StartOffset / EndOffset / AP on a hand-built instance vs. hand computation."""
+    from simuleval.evaluator.instance import LogInstance
+    from simuleval.evaluator.scorers.latency_scorer import (
+        ALScorer, APScorer, EndOffsetScorer, LAALScorer, StartOffsetScorer)
+
+    info = {"index": 0, "prediction": "a b c d", "delays": [1000.0, 2000.0, 3000.0, 3000.0],
+            "elapsed": [1100.0, 2200.0, 3300.0, 3400.0], "prediction_length": 4,
+            "reference": "a b c", "source_length": 3000.0}
+    ins = LogInstance(json.dumps(info))
+    # AL (reference length 3): gamma = 3/3000; tau = first index with delay >= 3000 -> 3 terms
+    # (1000 - 0) + (2000 - 1000) + (3000 - 2000) = 3000 ; / 3 = 1000
+    assert ALScorer()({0: ins}) == pytest.approx(1000.0)
+    # LAAL uses max(|Y*|, |Y|) = 4: gamma = 4/3000 -> (1000) + (2000 - 750) + (3000 - 1500) = 3750 / 3 = 1250
+    assert LAALScorer()({0: ins}) == pytest.approx(1250.0)
+    assert StartOffsetScorer()({0: ins}) == pytest.approx(1000.0)
+    assert EndOffsetScorer()({0: ins}) == pytest.approx(0.0)
+    # AP = sum(delays) / (|X| * |Y|) = 9000 / (3000 * 3)
+    assert APScorer()({0: ins}) == pytest.approx(1.0)
+    assert ALScorer(computation_aware=True)({0: ins}) == pytest.approx((1100 + (2200 - 1000) + (3300 - 2000)) / 3)
+
+
+def _run_simuleval(agent_file, checkpoint, data, out, extra=()):
+    cmd = [os.path.join(os.path.dirname(sys.executable), "simuleval"), "--agent", os.path.join(ROOT, "agent", agent_file),
+           "--model-path", checkpoint, "--source", os.path.join(data, "simuleval", "dev", "wav_list.txt"),
+           "--target", os.path.join(data, "simuleval", "dev", "target.txt"), "--source-segment-size", "320",
+           "--output", str(out), "--max-len", "20", "--quality-metrics", "BLEU",
+           "--latency-metrics", "AL", "LAAL", "StartOffset", "EndOffset", "ATD", *extra]
+    res = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    return res
+
+
+@pytest.mark.parametrize("agent_file,policy", [("speech_to_text.s2tt.echostream.agent.py", "word"),
+                                               ("speech_to_text.asr.echostream.agent.py", "alignment")])
+def test_agents_run_under_simuleval_evaluator(tiny_checkpoint, tiny_data, tmp_path, agent_file, policy):
+    out = tmp_path / "out"
+    _run_simuleval(agent_file, tiny_checkpoint["checkpoint"], tiny_data, out, ["--policy", policy])
+    lines = (out / "instances.log").read_text().strip().split("\n")
+    assert len(lines) == 2
+    for line in lines:
+        ins = json.loads(line)
+        assert all(d2 >= d1 for d1, d2 in zip(ins["delays"], ins["delays"][1:]))
+    scores = (out / "scores.tsv").read_text()
+    for metric in ("BLEU", "AL", "LAAL", "StartOffset", "EndOffset", "ATD"):
+        assert metric in scores
+    texts = [json.loads(x) for x in (out / "echostream_texts.jsonl").read_text().strip().split("\n")]
+    assert [t["index"] for t in texts] == [0, 1]
+
+
+def test_reset_leaves_no_state(loaded):
+    from agent.policies import build_policy
+    from agent.streaming_translator import StreamingTranslator
+
+    model, task, (asr_dict, mt_dict), cmvn, wavs = loaded
+    a, b = load_audio(wavs[0])[0], load_audio(wavs[1])[0]
+    fresh = _stream(StreamingTranslator(model, asr_dict, mt_dict, cmvn, 2, 25), build_policy("alignment"), b, 2560)
+    expected = (list(fresh.committed), list(fresh.asr_tokens), list(fresh.st_tokens))
+    tr = StreamingTranslator(model, asr_dict, mt_dict, cmvn, 2, 25)
+    policy = build_policy("alignment")
+    _stream(tr, policy, a, 2560)
+    _stream(tr, policy, b, 2560)
+    assert (tr.committed, tr.asr_tokens, tr.st_tokens) == expected
