@@ -38,6 +38,31 @@ logger = logging.getLogger("echostream.agent")
 FRAME_MS = 40  # one encoder frame
 
 
+def keep_speech_output_elapsed() -> None:
+    """Make SimulEval 1.1.4 log the wall-clock ``elapsed`` times of speech-output instances.
+
+    Its ``SpeechOutputInstance.summarize`` records ``"elapsed": []`` although the instance
+    measured them, so ``simuleval --score-only --computation-aware`` could not score S2ST
+    runs from ``instances.log``. Idempotent.
+    """
+    from simuleval.evaluator.instance import SpeechOutputInstance
+
+    original = SpeechOutputInstance.summarize
+    if getattr(original, "_keeps_elapsed", False):
+        return
+
+    def summarize(self):
+        out = original(self)
+        out["elapsed"] = list(self.elapsed)
+        return out
+
+    summarize._keeps_elapsed = True
+    SpeechOutputInstance.summarize = summarize
+
+
+keep_speech_output_elapsed()
+
+
 def add_echostream_args(parser) -> None:
     """Options shared by the EchoStream agents."""
     a = parser.add_argument
