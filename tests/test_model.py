@@ -201,3 +201,15 @@ def test_fairseq_train_cli_and_checkpoint_round_trip(tiny_data, tmp_path):
         assert torch.equal(out1[key], out2[key])
         assert not torch.allclose(out1[key], random_init[key])
     assert not math.isnan(out1["mt_logits"].sum().item())
+
+
+def test_offline_evaluation_reports_every_head(tiny_checkpoint, tiny_data):
+    from ctc_unity.evaluation import evaluate, load_model
+
+    model, task, _ = load_model(tiny_checkpoint["checkpoint"], tiny_data, segment_length=0)
+    report = evaluate(model, task, "dev", beam=2, max_utterances=2)
+    assert report["n"] == 2
+    for key in ("asr_wer", "st_ctc_bleu", "mt_bleu_greedy", "mt_bleu_beam2", "unit_error_rate", "unit_error_rate_tf"):
+        assert 0.0 <= report[key], key
+    assert 0.0 <= report["mt_bleu_greedy"] <= 100.0
+    assert len(report["examples"]) == 2 and report["examples"][0]["ref"]

@@ -124,6 +124,11 @@ class EchoStreamModel(FairseqEncoderDecoderModel):
         return self.decoder
 
     @classmethod
+    def build_encoder(cls, args):
+        """The speech encoder (hook for subclasses, e.g. the StreamSpeech baseline's Conformer)."""
+        return EchoStreamEncoder(args)
+
+    @classmethod
     def build_model(cls, args, task):
         """Build from fairseq args and a ``speech_to_speech_ctc`` task (needs the multitask config)."""
         echostream_base(args)
@@ -132,7 +137,7 @@ class EchoStreamModel(FairseqEncoderDecoderModel):
         for role in ("asr", "st", "mt"):
             name, obj = find_multitask(task, role)
             names[role], dicts[role] = name, obj.target_dictionary
-        encoder = EchoStreamEncoder(args)
+        encoder = cls.build_encoder(args)
         asr = CTCDecoder(dicts["asr"], args.encoder_embed_dim)
         st = STCTCDecoder(dicts["st"], args.encoder_embed_dim, args.st_ctc_layers, args.encoder_attention_heads,
                           args.encoder_ffn_embed_dim, dropout=args.dropout, window=args.st_ctc_window)
