@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Train the toolkit's English character CTC ASR (for ASR-BLEU without a pretrained ASR)
+# on the target speech of a corpus.
+#   bash train_asr.sh                        # embedded corpus (train/dev target speech) -> runs/asr_ctc
+#   MAX_MINUTES=90 bash train_asr.sh         # wall-clock budget of this invocation (default 60)
+#   DATA=data/cvss-c/fr-en/s2st RUN=runs/asr_cvss bash train_asr.sh --d-model 256 --num-layers 8
+# Re-running resumes from $RUN/checkpoint_last.pt with a fresh budget. Extra arguments go to
+# researches/ctc_unity/asr_bleu/train_ctc_asr.py (see --help). Variables: DATA (prepared S2ST
+# folder with simuleval/{train,dev}/{tgt_wav_list,target}.txt), RUN, MAX_MINUTES, MAX_STEPS,
+# DEVICE (auto|cpu|cuda), THREADS (torch CPU threads, 0 = default), WORKERS (feature extraction).
+# Use the result with: scripts/asr_bleu.py --backend ctc:$RUN/checkpoint_best.pt ...
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")"
+PY=.venv/bin/python
+bash scripts/setup_env.sh
+DATA="${DATA:-data/embedded/s2st}"
+RUN="${RUN:-runs/asr_ctc}"
+MAX_MINUTES="${MAX_MINUTES:-60}"
+SV="$DATA/simuleval"
+if [ ! -f "$SV/train/tgt_wav_list.txt" ]; then
+  if [ "$DATA" = "data/embedded/s2st" ]; then bash scripts/prepare_embedded.sh
+  else echo "[train_asr] $SV/train/tgt_wav_list.txt not found: prepare the data first" >&2; exit 1; fi
+fi
+mkdir -p "$RUN"
+echo "[train_asr] data=$DATA run=$RUN budget=${MAX_MINUTES} min"
+t0=$(date +%s)
+$PY -m researches.ctc_unity.asr_bleu.train_ctc_asr \
+  --train-wav-list "$SV/train/tgt_wav_list.txt" --train-text "$SV/train/target.txt" \
+  --dev-wav-list "$SV/dev/tgt_wav_list.txt" --dev-text "$SV/dev/target.txt" \
+  --run-dir "$RUN" --max-minutes "$MAX_MINUTES" --max-steps "${MAX_STEPS:-0}" \
+  --device "${DEVICE:-auto}" --threads "${THREADS:-0}" --workers "${WORKERS:-1}" "$@"
+echo "[train_asr] wall time: $(( $(date +%s) - t0 )) s; checkpoint: $RUN/checkpoint_best.pt"
