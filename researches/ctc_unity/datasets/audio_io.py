@@ -21,6 +21,8 @@ import soundfile as sf
 import torch
 import torchaudio
 
+from .atomic import atomic_open
+
 logger = logging.getLogger(__name__)
 
 SAMPLE_RATE = 16000
@@ -143,19 +145,8 @@ def load_audio(path: str, target_rate: int = SAMPLE_RATE, quiet: bool = False) -
 
 def write_wav_atomic(path: str, waveform: torch.Tensor, sample_rate: int = SAMPLE_RATE) -> None:
     """Write ``(n_samples,)`` float audio as 16-bit PCM WAV via a temporary file + rename."""
-    import os
-    import tempfile
-
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=directory, suffix=".wav.tmp")
-    os.close(fd)
-    try:
-        sf.write(tmp, waveform.detach().cpu().numpy(), sample_rate, subtype="PCM_16", format="WAV")
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    with atomic_open(path, "wb") as fh:
+        sf.write(fh, waveform.detach().cpu().numpy(), sample_rate, subtype="PCM_16", format="WAV")
 
 
 def is_16k_mono_wav(path: str) -> bool:

@@ -45,12 +45,12 @@ import logging
 import multiprocessing
 import os
 import random
-import tempfile
 import unicodedata
 from collections import Counter
 from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from . import tts
+from .atomic import atomic_open
 
 logger = logging.getLogger(__name__)
 
@@ -302,31 +302,20 @@ def write_raw_tsv(path: str, rows: Iterable[Mapping[str, object]], columns: Sequ
         ValueError: if a value contains a tab, newline or carriage return, or
             a row lacks a column.
     """
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".tsv")
     n = 0
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            writer = csv.writer(fh, delimiter="\t", quoting=csv.QUOTE_NONE, quotechar=None, escapechar=None, lineterminator="\n")
-            writer.writerow(columns)
-            for row in rows:
-                values = []
-                for col in columns:
-                    if col not in row:
-                        raise ValueError(f"{path}: row {row.get('id', n)!r} has no column {col!r}")
-                    v = row[col]
-                    v = "" if v is None else str(v)
-                    values.append(_check_field(v, f"{path}: row {row.get('id', n)!r} column {col!r}"))
-                writer.writerow(values)
-                n += 1
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
+    with atomic_open(path) as fh:
+        writer = csv.writer(fh, delimiter="\t", quoting=csv.QUOTE_NONE, quotechar=None, escapechar=None, lineterminator="\n")
+        writer.writerow(columns)
+        for row in rows:
+            values = []
+            for col in columns:
+                if col not in row:
+                    raise ValueError(f"{path}: row {row.get('id', n)!r} has no column {col!r}")
+                v = row[col]
+                v = "" if v is None else str(v)
+                values.append(_check_field(v, f"{path}: row {row.get('id', n)!r} column {col!r}"))
+            writer.writerow(values)
+            n += 1
     return n
 
 
@@ -493,20 +482,9 @@ def write_json_atomic(path: str, obj: object) -> None:
     Raises:
         TypeError: if ``obj`` is not JSON-serialisable (nothing is written).
     """
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".json")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(obj, fh, ensure_ascii=False, indent=2, sort_keys=False)
-            fh.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
+    text = json.dumps(obj, ensure_ascii=False, indent=2, sort_keys=False)  # TypeError before any write
+    with atomic_open(path) as fh:
+        fh.write(text + "\n")
 
 
 def build_corpus(

@@ -20,12 +20,13 @@ import random
 import shutil
 import struct
 import subprocess
-import tempfile
 import wave
 from dataclasses import dataclass
 from typing import Optional, Tuple
 
 import numpy as np
+
+from .atomic import atomic_open
 
 __all__ = [
     "ESPEAK_SAMPLE_RATE",
@@ -206,24 +207,13 @@ def _resample_int16(samples: np.ndarray, orig_sr: int, new_sr: int) -> np.ndarra
 
 
 def _write_wav_atomic(path: str, samples: np.ndarray, sample_rate: int) -> None:
-    """Write int16 mono ``samples`` to ``path`` via a temp file + os.replace."""
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".wav")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            with wave.open(fh, "wb") as w:
-                w.setnchannels(1)
-                w.setsampwidth(2)
-                w.setframerate(sample_rate)
-                w.writeframes(samples.astype("<i2").tobytes())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
+    """Write int16 mono ``samples`` to ``path`` via :func:`atomic.atomic_open` (temp file + rename)."""
+    with atomic_open(path, "wb") as fh:
+        with wave.open(fh, "wb") as w:
+            w.setnchannels(1)
+            w.setsampwidth(2)
+            w.setframerate(sample_rate)
+            w.writeframes(samples.astype("<i2").tobytes())
 
 
 def wav_duration(path: str) -> float:

@@ -33,12 +33,13 @@ import abc
 import dataclasses
 import json
 import os
-import tempfile
 from dataclasses import dataclass
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
+
+from .atomic import atomic_open
 
 __all__ = [
     "SAMPLE_RATE",
@@ -113,23 +114,9 @@ def _as_waveform(waveform: Any) -> torch.Tensor:
 
 
 def _atomic_write(path: str, write_fn, mode: str = "wb") -> None:
-    """Write ``path`` atomically: ``write_fn(fileobj)`` into a temp file, then ``os.replace``."""
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(
-        dir=directory, prefix="." + os.path.basename(path) + ".", suffix=".tmp"
-    )
-    try:
-        with os.fdopen(fd, mode) as fh:
-            write_fn(fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.remove(tmp)
-        except OSError:
-            pass
-        raise
+    """Write ``path`` atomically: ``write_fn(fileobj)`` through :func:`atomic.atomic_open`."""
+    with atomic_open(path, mode) as fh:
+        write_fn(fh)
 
 
 def _write_json(path: str, obj: Mapping[str, Any]) -> None:
