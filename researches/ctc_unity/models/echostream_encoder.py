@@ -11,37 +11,16 @@ Two ways to run it, with the same result (tested to 1e-4):
   feed any number of new fbank frames, get the encoder frames that became final. Work per
   call depends only on the new frames (segment + cached left context + memory bank).
 """
-import math
-import random
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import torch
-import torch.nn as nn
-from fairseq.models import FairseqEncoder
 from torch import Tensor
 
 from ..modules.positions import sinusoidal_positions
 from ..modules.segmented_emformer import EmformerStates, SegmentedEmformer, emformer_state_nbytes
-from ..modules.streaming_subsampler import StreamingConv1dSubsampler, SubsamplerState
-
-FULL_CONTEXT = 0  # segment length meaning "one segment per utterance"
-
-
-def parse_segment_lengths(spec: str) -> List[int]:
-    """Parse ``"4,8,16,0"`` into segment lengths in encoder frames (``0`` = full context).
-
-    Raises:
-        ValueError: on an empty list or a negative / non-integer entry.
-    """
-    try:
-        values = [int(v) for v in str(spec).split(",") if v.strip() != ""]
-    except ValueError as exc:
-        raise ValueError(f"bad segment length list {spec!r}: {exc}") from None
-    if not values or any(v < 0 for v in values):
-        raise ValueError(f"segment length list must be non-empty and >= 0, got {spec!r}")
-    return values
-
+from ..modules.streaming_subsampler import SubsamplerState
+from .speech_encoder_base import FULL_CONTEXT, SegmentedSpeechEncoder, parse_segment_lengths  # noqa: F401
 
 @dataclass
 class EncoderState:
@@ -70,7 +49,7 @@ class EncoderState:
         return self.subsampler.nbytes() + emformer_state_nbytes(self.emformer) + pending
 
 
-class EchoStreamEncoder(FairseqEncoder):
+class EchoStreamEncoder(SegmentedSpeechEncoder):
     """Streaming speech encoder (conv subsampling + Emformer).
 
     Args:
@@ -83,18 +62,9 @@ class EchoStreamEncoder(FairseqEncoder):
     """
 
     def __init__(self, args):
-        super().__init__(None)
-        dim = args.encoder_embed_dim
-        self.embed_dim = dim
-        self.subsample = StreamingConv1dSubsampler(
-            args.input_feat_per_channel * args.input_channels,
-            args.conv_channels,
-            dim,
-            [int(k) for k in args.conv_kernel_sizes.split(",")],
-        )
-        self.embed_scale = math.sqrt(dim)
+        super().__init__(args)
+        dim = self.embed_dim
         self.use_positions = not getattr(args, "encoder_no_positions", False)
-        self.dropout = nn.Dropout(args.dropout)
         self.emformer = SegmentedEmformer(
             input_dim=dim,
             num_heads=args.encoder_attention_heads,
@@ -108,10 +78,6 @@ class EchoStreamEncoder(FairseqEncoder):
             max_memory_size=args.max_memory_size,
         )
         self.right_context_length = args.right_context_length
-        self.segment_length = args.segment_length  # used at inference; 0 = full context
-        self.multichunk = getattr(args, "multichunk", False)
-        self.segment_length_choices = parse_segment_lengths(getattr(args, "segment_length_choices", "0"))
-        self.last_segment_length: Optional[int] = None  # sampled in the last training forward
 
     # ------------------------------------------------------------------ helpers
     def _embed(self, x: Tensor, start: int) -> Tensor:
@@ -124,17 +90,6 @@ class EchoStreamEncoder(FairseqEncoder):
 
     def _effective_segment_length(self, length: int, segment_length: int) -> int:
         return max(1, length) if segment_length == FULL_CONTEXT else segment_length
-
-    def sample_segment_length(self) -> int:
-        """The segment length for this forward pass (frames; 0 = full context).
-
-        In training with ``multichunk`` a value is drawn uniformly from
-        ``segment_length_choices`` (Python's ``random``, seeded by fairseq per update);
-        otherwise the configured ``segment_length``.
-        """
-        if self.training and self.multichunk:
-            return random.choice(self.segment_length_choices)
-        return self.segment_length
 
     # ------------------------------------------------------------------ full sequence
     def forward(self, src_tokens: Tensor, src_lengths: Tensor, return_all_hiddens: bool = False,
@@ -163,28 +118,7 @@ class EchoStreamEncoder(FairseqEncoder):
         out, _ = self.emformer(x.transpose(0, 1), lengths)
         out = out.transpose(0, 1)
         padding_mask = torch.arange(out.size(0), device=out.device)[None, :] >= lengths[:, None]
-        return {
-            "encoder_out": [out],
-            "encoder_padding_mask": [padding_mask],
-            "encoder_embedding": [],
-            "encoder_states": [],
-            "src_tokens": [],
-            "src_lengths": [lengths],
-        }
-
-    def reorder_encoder_out(self, encoder_out: Dict[str, List[Tensor]], new_order: Tensor):
-        """Select batch rows ``new_order`` (for beam search)."""
-        def sel(key, dim):
-            return [t.index_select(dim, new_order) for t in encoder_out[key]]
-
-        return {
-            "encoder_out": sel("encoder_out", 1),
-            "encoder_padding_mask": sel("encoder_padding_mask", 0),
-            "encoder_embedding": [],
-            "encoder_states": [],
-            "src_tokens": [],
-            "src_lengths": sel("src_lengths", 0),
-        }
+        return self.encoder_out_dict(out, padding_mask, lengths)
 
     # ------------------------------------------------------------------ streaming
     def init_state(self) -> EncoderState:
@@ -249,6 +183,3 @@ class EchoStreamEncoder(FairseqEncoder):
             finished=finish,
         )
         return out, new_state
-
-    def max_positions(self):
-        return None

@@ -40,15 +40,12 @@ call, O(T^2) per stream for attention), returning only the frames of chunks that
 complete since the last call (and the partial last chunk at ``finish``). This is exactly the
 full-sequence output (tested to 1e-4), and is the cost EchoStream's cached Emformer avoids.
 """
-import math
-import random
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Tuple
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from fairseq.models import FairseqEncoder
 from fairseq.modules import (
     ESPNETMultiHeadedAttention,
     MultiheadAttention,
@@ -60,8 +57,7 @@ from fairseq.modules.conformer_layer import ConformerEncoderLayer
 from torch import Tensor
 
 from ..modules.positions import sinusoidal_positions
-from ..modules.streaming_subsampler import StreamingConv1dSubsampler
-from .echostream_encoder import FULL_CONTEXT, parse_segment_lengths
+from .speech_encoder_base import FULL_CONTEXT, SegmentedSpeechEncoder, parse_segment_lengths  # noqa: F401
 
 ATTN_TYPES = (None, "espnet")
 POS_ENC_TYPES = ("abs", "rel_pos", "rope")
@@ -237,7 +233,7 @@ class ChunkEncoderState:
 
 
 # --------------------------------------------------------------------------- encoder
-class ChunkConformerEncoder(FairseqEncoder):
+class ChunkConformerEncoder(SegmentedSpeechEncoder):
     """StreamSpeech's chunk-based Conformer encoder (see the module docstring).
 
     Args:
@@ -257,9 +253,8 @@ class ChunkConformerEncoder(FairseqEncoder):
     """
 
     def __init__(self, args):
-        super().__init__(None)
-        dim = args.encoder_embed_dim
-        self.embed_dim = dim
+        super().__init__(args)
+        dim = self.embed_dim
         attn_type = getattr(args, "attn_type", None)
         attn_type = None if attn_type in (None, "", "None", "none") else attn_type
         pos_enc_type = getattr(args, "pos_enc_type", None) or "abs"
@@ -272,20 +267,10 @@ class ChunkConformerEncoder(FairseqEncoder):
             raise ValueError(f"--pos-enc-type {pos_enc_type} needs --attn-type espnet (as in fairseq)")
         if kernel % 2 == 0:
             raise ValueError(f"--depthwise-conv-kernel-size must be odd, got {kernel}")
-        if args.segment_length < 0:
-            raise ValueError(f"--segment-length must be >= 0 (0 = full context), got {args.segment_length}")
         self.attn_type, self.pos_enc_type, self.depthwise_conv_kernel_size = attn_type, pos_enc_type, kernel
-        self.subsample = StreamingConv1dSubsampler(
-            args.input_feat_per_channel * args.input_channels,
-            args.conv_channels,
-            dim,
-            [int(k) for k in args.conv_kernel_sizes.split(",")],
-        )
-        self.embed_scale = math.sqrt(dim)
         self.use_abs_positions = pos_enc_type == "abs" and not getattr(args, "encoder_no_positions", False)
         self.rel_positions = RelPositionalEncoding(1024, dim) if pos_enc_type == "rel_pos" else None
         self.linear = nn.Linear(dim, dim)
-        self.dropout = nn.Dropout(args.dropout)
         self.layers = nn.ModuleList([
             make_chunk_aware(ConformerEncoderLayer(
                 embed_dim=dim,
@@ -299,22 +284,6 @@ class ChunkConformerEncoder(FairseqEncoder):
             ))
             for _ in range(args.encoder_layers)
         ])
-        self.segment_length = args.segment_length  # chunk size at inference; 0 = full context
-        self.multichunk = getattr(args, "multichunk", False)
-        self.segment_length_choices = parse_segment_lengths(getattr(args, "segment_length_choices", "0"))
-        self.last_segment_length: Optional[int] = None  # sampled in the last training forward
-
-    # ------------------------------------------------------------------ helpers
-    def sample_segment_length(self) -> int:
-        """The chunk size for this forward pass (frames of 40 ms; 0 = full context).
-
-        In training with ``multichunk`` a value is drawn uniformly from
-        ``segment_length_choices`` (Python's ``random``, seeded by fairseq per update; this is
-        StreamSpeech's multi-chunk training); otherwise the configured ``segment_length``.
-        """
-        if self.training and self.multichunk:
-            return random.choice(self.segment_length_choices)
-        return self.segment_length
 
     def _embed(self, x: Tensor) -> Tensor:
         """Scale, add absolute positions ``0..T-1`` (if "abs"), linear, dropout. ``(T, B, D)`` -> same."""
@@ -383,28 +352,7 @@ class ChunkConformerEncoder(FairseqEncoder):
         x, lengths = self.subsample(src_tokens, src_lengths)
         padding_mask = torch.arange(x.size(0), device=x.device)[None, :] >= lengths[:, None]
         out = self._encode(self._embed(x), padding_mask, seg)
-        return {
-            "encoder_out": [out],
-            "encoder_padding_mask": [padding_mask],
-            "encoder_embedding": [],
-            "encoder_states": [],
-            "src_tokens": [],
-            "src_lengths": [lengths],
-        }
-
-    def reorder_encoder_out(self, encoder_out: Dict[str, List[Tensor]], new_order: Tensor):
-        """Select batch rows ``new_order`` (``(B',)`` long) for beam search."""
-        def sel(key, dim):
-            return [t.index_select(dim, new_order) for t in encoder_out[key]]
-
-        return {
-            "encoder_out": sel("encoder_out", 1),
-            "encoder_padding_mask": sel("encoder_padding_mask", 0),
-            "encoder_embedding": [],
-            "encoder_states": [],
-            "src_tokens": [],
-            "src_lengths": sel("src_lengths", 0),
-        }
+        return self.encoder_out_dict(out, padding_mask, lengths)
 
     # ------------------------------------------------------------------ streaming (StreamSpeech agent)
     def init_state(self) -> ChunkEncoderState:
@@ -459,7 +407,3 @@ class ChunkConformerEncoder(FairseqEncoder):
         new_state.n_encoded = n_avail
         new_state.n_emitted = n_ready
         return out[state.n_emitted:n_ready], new_state
-
-    def max_positions(self):
-        """No limit on the input length (positions are computed on the fly)."""
-        return None
