@@ -229,3 +229,24 @@ class EchoStreamAgentMixin:
         if samples:
             return WriteAction(SpeechSegment(content=samples, sample_rate=16000, finished=False), finished=False)
         return ReadAction()
+
+
+def echostream_agent_class(simuleval_base, output_kind: str, name: str):
+    """Build an EchoStream SimulEval agent class.
+
+    Args:
+        simuleval_base: ``SpeechToTextAgent`` or ``SpeechToSpeechAgent``.
+        output_kind: ``"asr"``, ``"s2tt"`` or ``"s2st"`` (what the agent writes).
+        name: class name (shown by SimulEval).
+    """
+
+    def __init__(self, args):
+        simuleval_base.__init__(self, args)
+        self._setup(args)
+
+    return type(name, (EchoStreamAgentMixin, simuleval_base), {
+        "__init__": __init__,
+        "output_kind": output_kind,
+        "add_args": staticmethod(add_echostream_args),
+        "__doc__": f"EchoStream {output_kind} agent (see agent/simuleval_base.py).",
+    })

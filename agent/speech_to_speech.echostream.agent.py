@@ -1,32 +1,16 @@
-"""EchoStream SimulEval agent: Simultaneous speech-to-speech translation (French speech -> English speech).
+"""EchoStream SimulEval agent: simultaneous speech-to-speech translation (French speech -> English speech).
 
-    simuleval --agent agent/speech_to_speech.echostream.agent.py --model-path CKPT \
-        --source data/embedded/s2st/simuleval/test/wav_list.txt \
-        --target data/embedded/s2st/simuleval/test/target.txt --source-segment-size 320 --output OUT
-
-Shared logic: agent/simuleval_base.py (options: --policy alignment|word|wait-k, ...).
+    simuleval --agent agent/speech_to_speech.echostream.agent.py --model-path CKPT --source-segment-size 320 \
+        --source data/embedded/s2st/simuleval/test/wav_list.txt --target data/embedded/s2st/simuleval/test/target.txt \
+        --output OUT [--policy alignment|word|wait-k]
 """
 import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
 from simuleval.agents import SpeechToSpeechAgent  # noqa: E402
 from simuleval.utils import entrypoint  # noqa: E402
 
-from agent.simuleval_base import EchoStreamAgentMixin, add_echostream_args  # noqa: E402
+from agent.simuleval_base import echostream_agent_class  # noqa: E402
 
-
-@entrypoint
-class EchoStreamS2STAgent(EchoStreamAgentMixin, SpeechToSpeechAgent):
-    """Simultaneous speech-to-speech translation (French speech -> English speech)."""
-
-    output_kind = "s2st"
-
-    def __init__(self, args):
-        SpeechToSpeechAgent.__init__(self, args)
-        self._setup(args)
-
-    @staticmethod
-    def add_args(parser):
-        add_echostream_args(parser)
+EchoStreamS2STAgent = entrypoint(echostream_agent_class(SpeechToSpeechAgent, "s2st", "EchoStreamS2STAgent"))

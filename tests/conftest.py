@@ -37,21 +37,30 @@ def tiny_data(tmp_path_factory):
     return str(base / "s2st")
 
 
+def fairseq_train(data, save_dir, arch="echostream_tiny", *extra, max_update=2, timeout=900):
+    """Run ``fairseq-train`` on prepared ``data`` with the plugin's task/criterion; returns the log.
+
+    ``extra`` flags are appended; fails the test (with the log tail) if training fails.
+    """
+    import subprocess
+
+    cmd = [os.path.join(os.path.dirname(sys.executable), "fairseq-train"), str(data),
+           "--user-dir", os.path.join(ROOT, "researches", "ctc_unity"), "--task", "speech_to_speech_ctc",
+           "--config-yaml", "config_gcmvn.yaml", "--multitask-config-yaml", "config_mtl_asr_st_ctcst.yaml",
+           "--target-is-code", "--target-code-size", str(TINY_UNITS), "--arch", arch,
+           "--criterion", "speech_to_unit_2pass_ctc_asr_st", "--multichunk", "--segment-length-choices", "2,0",
+           "--optimizer", "adam", "--max-tokens", "100000", "--max-update", str(max_update),
+           "--required-batch-size-multiple", "1", "--save-dir", str(save_dir), "--cpu", "--num-workers", "0",
+           "--no-progress-bar", "--log-interval", "1", "--no-epoch-checkpoints", *extra]
+    res = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=timeout)
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    return res.stdout + res.stderr
+
+
 @pytest.fixture(scope="session")
 def tiny_checkpoint(tiny_data, tmp_path_factory):
     """A fairseq checkpoint of ``echostream_tiny`` trained for 20 updates on ``tiny_data``."""
-    import subprocess
-
     save = tmp_path_factory.mktemp("ckpt")
-    cmd = [os.path.join(os.path.dirname(sys.executable), "fairseq-train"), tiny_data,
-           "--user-dir", os.path.join(ROOT, "researches", "ctc_unity"), "--task", "speech_to_speech_ctc",
-           "--config-yaml", "config_gcmvn.yaml", "--multitask-config-yaml", "config_mtl_asr_st_ctcst.yaml",
-           "--target-is-code", "--target-code-size", str(TINY_UNITS), "--arch", "echostream_tiny",
-           "--criterion", "speech_to_unit_2pass_ctc_asr_st", "--multichunk", "--segment-length-choices", "2,0",
-           "--optimizer", "adam", "--lr", "3e-3", "--max-tokens", "100000", "--max-update", "20",
-           "--required-batch-size-multiple", "1", "--save-dir", str(save), "--cpu", "--num-workers", "0",
-           "--valid-subset", "dev", "--no-progress-bar", "--log-interval", "1", "--disable-validation",
-           "--no-epoch-checkpoints", "--tensorboard-logdir", str(save / "tb")]
-    res = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=900)
-    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
-    return {"checkpoint": str(save / "checkpoint_last.pt"), "log": res.stdout + res.stderr, "tb": str(save / "tb")}
+    log = fairseq_train(tiny_data, save, "echostream_tiny", "--lr", "3e-3", "--disable-validation",
+                        "--tensorboard-logdir", str(save / "tb"), max_update=20)
+    return {"checkpoint": str(save / "checkpoint_last.pt"), "log": log, "tb": str(save / "tb")}

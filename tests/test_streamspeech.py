@@ -2,7 +2,6 @@
 import json
 import os
 import random
-import subprocess
 import sys
 from argparse import Namespace
 
@@ -11,7 +10,7 @@ import torch
 
 from ctc_unity.models.streamspeech_encoder import ChunkConformerEncoder, chunk_causal_mask
 
-from conftest import ROOT, TINY_UNITS
+from conftest import ROOT, TINY_UNITS, fairseq_train
 
 N_FBANK = 157  # -> 40 encoder frames of 40 ms
 
@@ -152,17 +151,7 @@ def test_mask_sampling_and_errors():
 def test_fairseq_train_cli_streamspeech_and_streaming_agent(tiny_data, tmp_path):
     """``fairseq-train --arch streamspeech_tiny`` (2 updates), reload, then the streaming translator."""
     save = tmp_path / "ckpt"
-    cmd = [os.path.join(os.path.dirname(sys.executable), "fairseq-train"), tiny_data,
-           "--user-dir", os.path.join(ROOT, "researches", "ctc_unity"), "--task", "speech_to_speech_ctc",
-           "--config-yaml", "config_gcmvn.yaml", "--multitask-config-yaml", "config_mtl_asr_st_ctcst.yaml",
-           "--target-is-code", "--target-code-size", str(TINY_UNITS), "--arch", "streamspeech_tiny",
-           "--criterion", "speech_to_unit_2pass_ctc_asr_st", "--multichunk", "--segment-length-choices", "2,0",
-           "--optimizer", "adam", "--lr", "1e-3", "--max-tokens", "100000", "--max-update", "2",
-           "--required-batch-size-multiple", "1", "--save-dir", str(save), "--cpu", "--num-workers", "0",
-           "--no-progress-bar", "--log-interval", "1", "--disable-validation", "--no-epoch-checkpoints"]
-    res = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=600)
-    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
-    log = res.stdout + res.stderr
+    log = fairseq_train(tiny_data, save, "streamspeech_tiny", "--lr", "1e-3", "--disable-validation")
     for term in ("asr_ctc_loss", "st_ctc_loss", "mt_loss", "unit_ctc_loss", "segment_length"):
         assert term in log
     assert (save / "checkpoint_last.pt").exists()
