@@ -3,7 +3,8 @@
 #   bash train.sh                          # CPU default on the embedded corpus (prepared if missing)
 #   DATA=/data/cvss-c/fr-en/s2st CONFIG=configs/echostream_gpu.yaml RUN=runs/cvss bash train.sh
 #   bash train.sh arch=echostream_tiny max-epoch=1      # override config entries (KEY=VALUE)
-# Variables: DATA, CONFIG, ARCH, RUN (run directory: checkpoints/, tb/, train.log, eval_*.json),
+# Variables: DATA, CONFIG, ARCH, RUN (run directory: checkpoints/, tb/, train.log, dev_losses.csv,
+#            dev_curves.png, eval_test.json),
 #            DEVICE (auto|cpu|cuda; cuda adds --fp16), EVAL (1: offline evaluation on test at the end).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
@@ -30,6 +31,7 @@ t0=$(date +%s)
 .venv/bin/fairseq-train "$DATA" --user-dir researches/ctc_unity "${ARGS[@]}" --target-code-size "$K" \
   --save-dir "$RUN/checkpoints" --tensorboard-logdir "$RUN/tb" "${DEV_ARGS[@]}" 2>&1 | tee -a "$RUN/train.log"
 echo "[train] training wall time: $(( $(date +%s) - t0 )) s"
+$PY scripts/training_report.py "$RUN/train.log" --plot "$RUN/dev_curves.png" || true
 if [ "${EVAL:-1}" = 1 ]; then
   $PY scripts/eval_offline.py --checkpoint "$RUN/checkpoints/checkpoint_best.pt" --data "$DATA" --split test \
     --device "$DEVICE" --output "$RUN/eval_test.json"
