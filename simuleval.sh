@@ -41,7 +41,7 @@ for task in $TASKS; do
     s2tt) AGENT=agent/speech_to_text.s2tt.echostream.agent.py; QUALITY=(--quality-metrics BLEU)
           LATENCY=(AL AP DAL LAAL ATD StartOffset EndOffset RTF NumChunks) ;;
     s2st) AGENT=agent/speech_to_speech.echostream.agent.py
-          QUALITY=(--user-dir researches/ctc_unity/asr_bleu --quality-metrics ASR_BLEU_OFFLINE --asr-backend "$ASR_BACKEND")
+          QUALITY=(--user-dir researches/ctc_unity/asr_bleu --quality-metrics ASR_BLEU_OFFLINE ASR_BLEU_OFFLINE_CEILING --asr-backend "$ASR_BACKEND")
           LATENCY=(AL AP DAL LAAL ATD StartOffset EndOffset RTF NumChunks DiscontinuitySum) ;;
     *) echo "[simuleval] unknown task $task" >&2; exit 2 ;;
   esac
