@@ -211,3 +211,22 @@ def test_cvss_front_end_through_prepare_and_resume(cvss_tree, tmp_path):
     for p, t in mtimes.items():
         if p != victim:
             assert p.stat().st_mtime_ns == t, p
+
+
+def test_atomic_open_replaces_only_on_success_with_normal_permissions(tmp_path):
+    from researches.ctc_unity.datasets.atomic import atomic_open
+
+    target = tmp_path / "manifest.tsv"
+    target.write_text("old\n")
+    with pytest.raises(RuntimeError):
+        with atomic_open(str(target)) as fh:
+            fh.write("half written")
+            raise RuntimeError("interrupted")
+    assert target.read_text() == "old\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["manifest.tsv"]  # no temporary file left behind
+    with atomic_open(str(target)) as fh:
+        fh.write("new\n")
+    assert target.read_text() == "new\n"
+    umask = os.umask(0)
+    os.umask(umask)
+    assert target.stat().st_mode & 0o777 == 0o666 & ~umask
