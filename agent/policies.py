@@ -82,7 +82,7 @@ class AlignmentPolicy(Policy):
                 or len(tr.st_tokens) - self.st_len < self.stride_n)
 
     def target_tokens(self, tr):
-        target = len(tr.st_tokens) - self.lagging_k1
+        target = len(tr.sentence_st_tokens) - self.lagging_k1
         return max(0, target // self.stride_n * self.stride_n)
 
     def on_write(self, tr):
@@ -124,7 +124,7 @@ class WordPolicy(Policy):
             return super().decide(tr)
         if self.should_read(tr):
             return 0
-        allowed = tr.complete_words(tr.pieces(tr.st_tokens), False) - self.holdback
+        allowed = tr.complete_words(tr.pieces(tr.sentence_st_tokens), False) - self.holdback
         # a word is complete once the next one has started: generate one word ahead
         while not tr.hyp.ended and len(self._word_starts(tr)) - 1 < allowed:
             if tr.next_token() is None:
@@ -151,7 +151,7 @@ class WaitKPolicy(Policy):
         self.k, self.stride_n, self.segment_frames = k, stride_n, max(1, segment_frames)
 
     def target_tokens(self, tr):
-        segments = tr.n_encoder_frames // self.segment_frames
+        segments = tr.sentence_frames // self.segment_frames
         return max(0, segments - self.k + 1) * self.stride_n
 
 

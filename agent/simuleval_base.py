@@ -161,12 +161,18 @@ class EchoStreamAgentMixin:
         return self.asr_spm.decode(self.translator.pieces(self.translator.asr_tokens, self.translator.asr_dict))
 
     def translation_text(self) -> str:
-        return self.tgt_spm.decode(self.translator.pieces(self.translator.committed))
+        return self.tgt_spm.decode(self.translator.pieces(self.translator.all_committed()))
 
-    def _new_words(self, pieces: List[str], done: bool, already: int) -> List[str]:
-        n = self.translator.complete_words(pieces, done)
-        words = self.tgt_spm.decode(pieces).split() if pieces else []
-        return words[already:n] if n > already else []
+    def _new_target_words(self, done: bool) -> List[str]:
+        """Target words completed since the last call (finished sentences' words are complete)."""
+        tr = self.translator
+        closed = [t for sent in tr.sentences for t in sent]
+        n = len(self.tgt_spm.decode(tr.pieces(closed)).split()) if closed else 0
+        n += tr.complete_words(tr.pieces(tr.committed), done)
+        words = self.translation_text().split()
+        new = words[self.words_written:n] if n > self.words_written else []
+        self.words_written += len(new)
+        return new
 
     # ------------------------------------------------------------------ policy
     def policy(self, states=None):
@@ -204,6 +210,8 @@ class EchoStreamAgentMixin:
         n = self.policy_impl.decide(tr)
         if n:
             tr.commit(n)
+        if tr.should_end_sentence():
+            tr.end_sentence()
         if tr.hyp.tokens:
             tr.rollback()
         done = tr.finished or (tr.source_finished and tr.hyp.ended) or (
@@ -213,8 +221,7 @@ class EchoStreamAgentMixin:
         if n and self.args.output_asr_translation:
             print(f"[ASR] {self.asr_text()}\n[MT ] {self.translation_text()}", file=sys.stderr)
         if self.output_kind == "s2tt":
-            words = self._new_words(tr.pieces(tr.committed), done, self.words_written)
-            self.words_written += len(words)
+            words = self._new_target_words(done)
             if done:
                 return WriteAction(" ".join(words), finished=True)
             return WriteAction(" ".join(words), finished=False) if words else ReadAction()

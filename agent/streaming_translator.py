@@ -10,6 +10,12 @@ MT tokens are produced greedily one at a time with fairseq incremental state
 (:meth:`rollback`) and re-predicted later with more source. Committed tokens keep the decoder
 state that predicted them, which feeds the CTC unit decoder (:meth:`units_for_new_text`).
 
+Long unsegmented streams are cut into sentences (:meth:`end_sentence`): when the MT decoder
+predicts ``</s>`` while the source goes on and the ST-CTC prefix already holds more target
+tokens than the sentence committed, the sentence is closed, the MT state is reset, and the
+next sentence attends only to encoder frames from where the ST-CTC prefix says it begins.
+So the MT decoder's cost stays bounded by the sentence length, not the stream length.
+
 Known approximation (as in StreamSpeech's agent): the self-attention cache of committed
 target tokens is not recomputed when more source arrives.
 """
@@ -50,12 +56,13 @@ class StreamingTranslator:
     """
 
     def __init__(self, model, asr_dict, mt_dict, cmvn_npz: Optional[str], segment_length: int,
-                 max_len: int = 200, device: str = "cpu"):
+                 max_len: int = 200, device: str = "cpu", sentence_min_ahead: int = 2):
         self.model = model
         self.asr_dict, self.mt_dict = asr_dict, mt_dict
         self.segment_length = segment_length
         self.max_len = max_len
         self.device = device
+        self.sentence_min_ahead = sentence_min_ahead
         self.fbank = OnlineFbank(cmvn_npz)
         self.banned = [mt_dict.pad(), mt_dict.bos(), mt_dict.unk()]
         self.reset()
@@ -65,8 +72,12 @@ class StreamingTranslator:
         """Forget everything about the previous stream."""
         self.fbank.reset()
         self.enc_state = self.model.encoder.init_state()
-        self.encoder_frames: List[Tensor] = []  # (m, 1, C) chunks, kept for the first MT call only
-        self.n_encoder_frames = 0
+        self.encoder_frames: List[Tensor] = []  # (m, 1, C) chunks of the current sentence
+        self.n_encoder_frames = 0  # since the start of the stream
+        self.sentence_start = 0  # first encoder frame of the current sentence
+        self.sentences: List[List[int]] = []  # committed tokens of finished sentences
+        self.st_frames: List[int] = []  # encoder frame at which each ST-CTC token appeared
+        self.st_offset = 0  # ST-CTC tokens that belong to finished sentences
         self.asr_tokens: List[int] = []
         self.asr_last = self.asr_dict.bos()
         self.st_tokens: List[int] = []
@@ -102,8 +113,12 @@ class StreamingTranslator:
         new, self.asr_last = collapse_ctc_prefix(asr, self.asr_last, self.asr_dict.bos())
         self.asr_tokens += new
         st = self.model.st_ctc_decoder.forward_streaming(out, self.st_cache).argmax(-1)[:, 0].tolist()
-        new, self.st_last = collapse_ctc_prefix(st, self.st_last, self.mt_dict.bos())
-        self.st_tokens += new
+        first = self.n_encoder_frames - out.size(0)
+        for i, t in enumerate(st):  # collapse, remembering the frame of each new token
+            if t != self.st_last and t != self.mt_dict.bos():
+                self.st_tokens.append(t)
+                self.st_frames.append(first + i)
+            self.st_last = t
         if self.mt_cache_started:
             self._extend_cross_attention(out)
         if self.hyp.tokens:  # more source: tentative tokens must be re-predicted
@@ -129,6 +144,54 @@ class StreamingTranslator:
                 buf[name] = torch.cat([buf[name], x], dim=2)
             attn._set_input_buffer(self.mt_cache, buf)
 
+    # ------------------------------------------------------------------ sentences
+    @property
+    def sentence_st_tokens(self) -> List[int]:
+        """ST-CTC tokens of the current sentence."""
+        return self.st_tokens[self.st_offset:]
+
+    @property
+    def sentence_frames(self) -> int:
+        """Encoder frames since the current sentence started."""
+        return self.n_encoder_frames - self.sentence_start
+
+    def all_committed(self) -> List[int]:
+        """Committed target tokens of the whole stream (finished sentences, then the current one)."""
+        return [t for sent in self.sentences for t in sent] + self.committed
+
+    def should_end_sentence(self) -> bool:
+        """``</s>`` predicted mid-stream while the ST-CTC prefix shows more target content."""
+        return (self.hyp.ended and not self.source_finished and len(self.hyp.tokens) == 1
+                and len(self.sentence_st_tokens) - len(self.committed) >= self.sentence_min_ahead)
+
+    def end_sentence(self) -> None:
+        """Close the current sentence at its predicted ``</s>`` and start a new one.
+
+        The ``</s>`` state goes to the unit decoder (as at the end of an utterance); the next
+        sentence's encoder frames start two frames before the first ST-CTC token not covered
+        by the closed sentence.
+
+        Raises:
+            RuntimeError: if the tentative hypothesis is not exactly ``</s>``.
+        """
+        if not (self.hyp.ended and len(self.hyp.tokens) == 1):
+            raise RuntimeError("end_sentence() needs a tentative hypothesis of exactly </s>")
+        self.committed_states.append(self.hyp.states[0])
+        self.sentences.append(self.committed)
+        n_st = len(self.sentence_st_tokens)
+        self.st_offset += min(len(self.committed), n_st)
+        boundary = self.st_frames[self.st_offset] if self.st_offset < len(self.st_frames) else self.n_encoder_frames
+        start = min(max(self.sentence_start, boundary - 2), self.n_encoder_frames)
+        frames = torch.cat(self.encoder_frames, 0) if self.encoder_frames else None
+        self.encoder_frames = [] if frames is None else [frames[start - self.sentence_start:]]
+        if self.encoder_frames and self.encoder_frames[0].size(0) == 0:
+            self.encoder_frames = []
+        self.sentence_start = start
+        self.committed = []
+        self.hyp = Hypothesis()
+        self.mt_cache = {}
+        self.mt_cache_started = False
+
     # ------------------------------------------------------------------ target side
     def _truncate_self_attention(self, n_positions: int) -> None:
         for layer in self.model.decoder.layers:
@@ -146,7 +209,7 @@ class StreamingTranslator:
         Returns None when no encoder frame exists yet, the hypothesis has ended (``</s>``),
         or ``max_len`` is reached. A predicted ``</s>`` marks the hypothesis as ended.
         """
-        if self.hyp.ended or self.n_encoder_frames == 0:
+        if self.hyp.ended or not self.encoder_frames:
             return None
         prefix = self.committed + self.hyp.tokens
         if len(prefix) >= self.max_len:

@@ -193,3 +193,33 @@ def test_reset_leaves_no_state(loaded):
     _stream(tr, policy, a, 2560)
     _stream(tr, policy, b, 2560)
     assert (tr.committed, tr.asr_tokens, tr.st_tokens) == expected
+
+
+def test_sentence_segmentation_bounds_the_mt_context(loaded):
+    from agent.streaming_translator import Hypothesis, StreamingTranslator
+
+    model, task, (asr_dict, mt_dict), cmvn, wavs = loaded
+    a, b = load_audio(wavs[0])[0], load_audio(wavs[1])[0]
+    tr = StreamingTranslator(model, asr_dict, mt_dict, cmvn, segment_length=2, max_len=25)
+    tr.read(a.tolist(), False)
+    first_sentence = [tr.next_token() for _ in range(2)]
+    tr.commit(2)
+    tr.rollback()
+    frames_before = tr.n_encoder_frames
+    dim = model.decoder.embed_dim
+    tr.hyp = Hypothesis(tokens=[mt_dict.eos()], states=[torch.zeros(1, 1, dim)], ended=True)
+    extra = len(tr.committed) + 2 - len(tr.sentence_st_tokens) + 1  # pretend ST-CTC saw more target words
+    tr.st_tokens += [mt_dict.index("\u2581the")] * extra
+    tr.st_frames += [frames_before - 1] * extra
+    assert tr.should_end_sentence()
+    tr.end_sentence()
+    assert tr.sentences == [first_sentence] and tr.committed == [] and tr.mt_cache == {}
+    assert tr.sentence_start >= frames_before - 3
+    kept = sum(f.size(0) for f in tr.encoder_frames)
+    assert kept == tr.sentence_frames == frames_before - tr.sentence_start
+    tr.read(b.tolist(), True)
+    assert tr.next_token() is not None
+    buf = model.decoder.layers[0].encoder_attn._get_input_buffer(tr.mt_cache)
+    assert buf["prev_key"].size(2) == tr.sentence_frames < tr.n_encoder_frames  # only this sentence's frames
+    assert tr.all_committed()[:2] == first_sentence
+    assert len(tr.committed_states) == 3  # two tokens + the </s> of the closed sentence
