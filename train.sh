@@ -3,6 +3,7 @@
 #   bash train.sh                          # CPU default on the embedded corpus (prepared if missing)
 #   DATA=/data/cvss-c/fr-en/s2st CONFIG=configs/echostream_gpu.yaml RUN=runs/cvss bash train.sh
 #   bash train.sh arch=echostream_tiny max-epoch=1      # override config entries (KEY=VALUE)
+#   ARCH=streamspeech bash train.sh                     # the StreamSpeech baseline, same budget -> runs/echostream_cpu_streamspeech
 # Variables: DATA, CONFIG, ARCH, RUN (run directory: checkpoints/, tb/, train.log, dev_losses.csv,
 #            dev_curves.png, eval_test.json),
 #            DEVICE (auto|cpu|cuda; cuda adds --fp16), EVAL (1: offline evaluation on test at the end).
@@ -12,7 +13,8 @@ bash scripts/setup_env.sh
 PY=.venv/bin/python
 DATA="${DATA:-data/embedded/s2st}"
 CONFIG="${CONFIG:-configs/echostream_cpu.yaml}"
-RUN="${RUN:-runs/$(basename "$CONFIG" .yaml)}"
+RUN_NAME="$(basename "$CONFIG" .yaml)"; [ -n "${ARCH:-}" ] && RUN_NAME="${RUN_NAME}_${ARCH}"
+RUN="${RUN:-runs/$RUN_NAME}"
 DEVICE="${DEVICE:-auto}"
 if [ ! -f "$DATA/config_gcmvn.yaml" ]; then
   if [ "$DATA" = "data/embedded/s2st" ]; then bash scripts/prepare_embedded.sh
