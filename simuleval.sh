@@ -22,6 +22,7 @@ SEGMENTS="${SEGMENTS:-160 320 640 1280 offline}"
 DEVICE="${DEVICE:-cpu}"
 ASR_BACKEND="${ASR_BACKEND:-pocketsphinx}"
 OUT="${OUT:-runs/simuleval/$(basename "$(dirname "$(dirname "$MODEL")")")}"
+mkdir -p "$OUT"
 if [ ! -f "$MODEL" ]; then
   if [ "$MODEL" = runs/echostream_cpu/checkpoints/checkpoint_best.pt ]; then bash train.sh
   else echo "[simuleval] model not found: $MODEL" >&2; exit 1; fi
