@@ -58,12 +58,8 @@ for task in $TASKS; do
       .venv/bin/simuleval --agent "$AGENT" --model-path "$MODEL" --data-bin "$DATA" --source "$SRC" --target "$TGT" \
         --policy "$policy" "${SEG_ARGS[@]}" --device "$DEVICE" --vocoder "$VOCODER" --output "$dir" \
         "${QUALITY[@]}" --latency-metrics "${LATENCY[@]}" > "$dir.log" 2>&1 || { tail -20 "$dir.log"; exit 1; }
-      # computation-aware latency of the same run (elapsed wall-clock instead of ideal delays);
-      # --score-only rewrites scores.tsv, so keep the non-aware one aside
-      cp "$dir/scores.tsv" "$dir/scores_nca.tsv"
-      .venv/bin/simuleval --score-only --output "$dir" --computation-aware "${QUALITY[@]}" \
-        --latency-metrics "${LATENCY[@]}" >> "$dir.log" 2>&1
-      mv "$dir/scores.tsv" "$dir/scores_ca.tsv"; mv "$dir/scores_nca.tsv" "$dir/scores.tsv"
+      # computation-aware latency of the same run (elapsed wall-clock instead of ideal delays)
+      $PY scripts/rescore_simuleval.py --output "$dir" --latency-metrics "${LATENCY[@]}" >> "$dir.log" 2>&1
       echo "[simuleval]   $(( $(date +%s) - t0 )) s"
     done
   done
