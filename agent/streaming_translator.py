@@ -161,21 +161,25 @@ class StreamingTranslator:
 
     def should_end_sentence(self) -> bool:
         """``</s>`` predicted mid-stream while the ST-CTC prefix shows more target content."""
-        return (self.hyp.ended and not self.source_finished and len(self.hyp.tokens) == 1
-                and len(self.sentence_st_tokens) - len(self.committed) >= self.sentence_min_ahead)
+        if not self.hyp.ended or self.source_finished:
+            return False
+        n_target = len(self.committed) + len(self.hyp.tokens) - 1  # the sentence without </s>
+        return len(self.sentence_st_tokens) - n_target >= self.sentence_min_ahead
 
     def end_sentence(self) -> None:
         """Close the current sentence at its predicted ``</s>`` and start a new one.
 
-        The ``</s>`` state goes to the unit decoder (as at the end of an utterance); the next
-        sentence's encoder frames start two frames before the first ST-CTC token not covered
-        by the closed sentence.
+        Tentative tokens before ``</s>`` are committed first (``</s>`` completes the last
+        word). The ``</s>`` state goes to the unit decoder (as at the end of an utterance);
+        the next sentence's encoder frames start two frames before the first ST-CTC token not
+        covered by the closed sentence.
 
         Raises:
-            RuntimeError: if the tentative hypothesis is not exactly ``</s>``.
+            RuntimeError: if no ``</s>`` was predicted.
         """
-        if not (self.hyp.ended and len(self.hyp.tokens) == 1):
-            raise RuntimeError("end_sentence() needs a tentative hypothesis of exactly </s>")
+        if not self.hyp.ended:
+            raise RuntimeError("end_sentence() needs a hypothesis ending in </s>")
+        self.commit(len(self.hyp.tokens) - 1)
         self.committed_states.append(self.hyp.states[0])
         self.sentences.append(self.committed)
         n_st = len(self.sentence_st_tokens)
