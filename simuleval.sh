@@ -32,18 +32,20 @@ if [ -z "${VOCODER:-}" ]; then
   else VOCODER=$($PY scripts/fallback_vocoder_config.py --data "$DATA" --out "$OUT/fallback_vocoder.json"); fi
 fi
 LIST="$DATA/simuleval/$SPLIT"
-SRC="$LIST/wav_list.txt"; TGT="$LIST/target.txt"
+SRC="$LIST/wav_list.txt"; TGT="$LIST/target.txt"; TGT_WAV="$LIST/tgt_wav_list.txt"
 if [ -n "${MAX_INSTANCES:-}" ]; then
-  mkdir -p "$OUT"; head -n "$MAX_INSTANCES" "$SRC" > "$OUT/wav_list.txt"; head -n "$MAX_INSTANCES" "$TGT" > "$OUT/target.txt"
-  SRC="$OUT/wav_list.txt"; TGT="$OUT/target.txt"
+  head -n "$MAX_INSTANCES" "$SRC" > "$OUT/wav_list.txt"; head -n "$MAX_INSTANCES" "$TGT" > "$OUT/target.txt"
+  head -n "$MAX_INSTANCES" "$TGT_WAV" > "$OUT/tgt_wav_list.txt"
+  SRC="$OUT/wav_list.txt"; TGT="$OUT/target.txt"; TGT_WAV="$OUT/tgt_wav_list.txt"
 fi
 for task in $TASKS; do
   case $task in
     s2tt) AGENT=agent/speech_to_text.s2tt.echostream.agent.py; QUALITY=(--quality-metrics BLEU)
           LATENCY=(AL AP DAL LAAL ATD StartOffset EndOffset RTF NumChunks) ;;
     s2st) AGENT=agent/speech_to_speech.echostream.agent.py
-          QUALITY=(--user-dir researches/ctc_unity/asr_bleu --quality-metrics ASR_BLEU_OFFLINE ASR_BLEU_OFFLINE_CEILING --asr-backend "$ASR_BACKEND")
-          LATENCY=(AL AP DAL LAAL ATD StartOffset EndOffset RTF NumChunks DiscontinuitySum) ;;
+          QUALITY=(--user-dir researches/ctc_unity/asr_bleu --quality-metrics ASR_BLEU_OFFLINE ASR_BLEU_OFFLINE_CEILING
+                   --asr-backend "$ASR_BACKEND" --asr-reference-wav-list "$TGT_WAV")
+          LATENCY=(AL AP DAL LAAL ATD StartOffset EndOffset RTF NumChunks) ;;
     *) echo "[simuleval] unknown task $task" >&2; exit 2 ;;
   esac
   for policy in $POLICIES; do
