@@ -55,23 +55,12 @@ from ..modules.ctc_decoding import error_rate
 from .ctc_asr import (CTCASRModel, apply_cmvn, build_vocab, encode_text, features, greedy_decode,
                       load_checkpoint, save_checkpoint)
 from .normalize import normalize_text
+from .scorer import read_lines
 
 logger = logging.getLogger("asr_bleu.train_ctc_asr")
 
 DEFAULT_DATA = "data/embedded/s2st/simuleval"
 MODEL_KEYS = ("d_model", "num_layers", "num_heads", "ffn_dim", "conv_kernel", "subsample_kernels", "dropout")
-
-
-def read_list(path: str) -> List[str]:
-    """Lines of a text file, trailing newlines removed.
-
-    Raises:
-        FileNotFoundError: naming the file.
-    """
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"list file not found: {path}")
-    with open(path, encoding="utf-8") as fh:
-        return [line.rstrip("\n") for line in fh]
 
 
 SHARD = 1000  # utterances per feature-cache file
@@ -107,7 +96,7 @@ def load_features(wav_list: str, cache_dir: Optional[str], workers: int = 1, lim
     Raises:
         AudioError: a missing, unreadable, empty or silent file (named in the message).
     """
-    paths = read_list(wav_list)
+    paths = read_lines(wav_list)
     if limit:
         paths = paths[:limit]
     t0 = time.time()
@@ -338,8 +327,8 @@ def train(args: argparse.Namespace) -> Dict:
     lists = (("train", args.train_wav_list, args.train_text, args.max_train),
              ("dev", args.dev_wav_list, args.dev_text, args.max_dev))
     for split, wav_list, text_file, limit in lists:
-        texts = read_list(text_file)
-        n_wavs = len(read_list(wav_list))
+        texts = read_lines(text_file)
+        n_wavs = len(read_lines(wav_list))
         if len(texts) != n_wavs:
             raise ValueError(f"{wav_list} has {n_wavs} lines but {text_file} has {len(texts)}")
         if limit:
