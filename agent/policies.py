@@ -107,7 +107,7 @@ class WordPolicy(Policy):
         self.src_words = 0
 
     def should_read(self, tr):
-        words = tr.complete_words(tr.pieces(tr.asr_tokens, tr.asr_dict), False)
+        words = tr.complete_source_words()
         if words <= self.src_words:
             return True
         self.src_words = words

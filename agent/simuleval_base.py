@@ -131,7 +131,8 @@ class EchoStreamAgentMixin:
         self.translator.reset()
         self.policy_impl.reset()
         self.n_samples_read = 0
-        self.words_written = 0
+        self.sentences_written = 0  # closed sentences whose words were all written
+        self.words_written = 0  # words written of the sentence at index sentences_written
         self.asr_words_written = 0
         self.policy_seconds: List[float] = []
         if self.vocoder is not None:
@@ -164,14 +165,23 @@ class EchoStreamAgentMixin:
         return self.tgt_spm.decode(self.translator.pieces(self.translator.all_committed()))
 
     def _new_target_words(self, done: bool) -> List[str]:
-        """Target words completed since the last call (finished sentences' words are complete)."""
+        """Target words completed since the last call; cost bounded by the current sentence.
+
+        Words of closed sentences are complete; in the current sentence a word is complete
+        once the next one started (or ``done``).
+        """
         tr = self.translator
-        closed = [t for sent in tr.sentences for t in sent]
-        n = len(self.tgt_spm.decode(tr.pieces(closed)).split()) if closed else 0
-        n += tr.complete_words(tr.pieces(tr.committed), done)
-        words = self.translation_text().split()
-        new = words[self.words_written:n] if n > self.words_written else []
-        self.words_written += len(new)
+        new: List[str] = []
+        while self.sentences_written < len(tr.sentences):  # sentences closed since the last call
+            words = self.tgt_spm.decode(tr.pieces(tr.sentences[self.sentences_written])).split()
+            new += words[self.words_written:]
+            self.sentences_written += 1
+            self.words_written = 0
+        pieces = tr.pieces(tr.committed)
+        n = tr.complete_words(pieces, done)
+        if n > self.words_written:
+            new += self.tgt_spm.decode(pieces).split()[self.words_written:n]
+            self.words_written = n
         return new
 
     # ------------------------------------------------------------------ policy
@@ -200,10 +210,13 @@ class EchoStreamAgentMixin:
     def _decide_action(self):
         tr = self.translator
         if self.output_kind == "asr":
-            pieces = tr.pieces(tr.asr_tokens, tr.asr_dict)
-            n = tr.complete_words(pieces, tr.source_finished)
-            words = self.asr_spm.decode(pieces).split()[self.asr_words_written:n] if n > self.asr_words_written else []
-            self.asr_words_written = max(self.asr_words_written, n)
+            n = tr.complete_source_words()
+            words = []
+            if n > self.asr_words_written:  # decode only the newly completed words
+                starts = tr.asr_word_starts + [len(tr.asr_tokens)]
+                span = tr.asr_tokens[starts[self.asr_words_written]:starts[n]]
+                words = self.asr_spm.decode(tr.pieces(span, tr.asr_dict)).split()
+                self.asr_words_written = n
             if tr.source_finished:
                 return WriteAction(" ".join(words), finished=True)
             return WriteAction(" ".join(words), finished=False) if words else ReadAction()

@@ -79,6 +79,7 @@ class StreamingTranslator:
         self.st_frames: List[int] = []  # encoder frame at which each ST-CTC token appeared
         self.st_offset = 0  # ST-CTC tokens that belong to finished sentences
         self.asr_tokens: List[int] = []
+        self.asr_word_starts: List[int] = []  # indices of ASR tokens that begin a word
         self.asr_last = self.asr_dict.bos()
         self.st_tokens: List[int] = []
         self.st_last = self.mt_dict.bos()
@@ -111,7 +112,10 @@ class StreamingTranslator:
         self.encoder_frames.append(out)
         asr = self.model.asr_ctc_decoder.proj(out).argmax(-1)[:, 0].tolist()
         new, self.asr_last = collapse_ctc_prefix(asr, self.asr_last, self.asr_dict.bos())
-        self.asr_tokens += new
+        for t in new:
+            if not self.asr_tokens or self.asr_dict[t].startswith(WORD_BOUNDARY):
+                self.asr_word_starts.append(len(self.asr_tokens))
+            self.asr_tokens.append(t)
         st = self.model.st_ctc_decoder.forward_streaming(out, self.st_cache).argmax(-1)[:, 0].tolist()
         first = self.n_encoder_frames - out.size(0)
         for i, t in enumerate(st):  # collapse, remembering the frame of each new token
@@ -126,9 +130,16 @@ class StreamingTranslator:
         return out.size(0)
 
     def _encoder_out(self) -> Dict:
+        if self.mt_cache_started:  # keys/values are cached (and extended in read()): no copy
+            return {"encoder_out": self.encoder_frames[-1:], "encoder_padding_mask": []}
         if len(self.encoder_frames) > 1:
             self.encoder_frames = [torch.cat(self.encoder_frames, 0)]
         return {"encoder_out": self.encoder_frames, "encoder_padding_mask": []}
+
+    def complete_source_words(self) -> int:
+        """Whole words in the ASR-CTC prefix (the last one counts once the source ended); O(1)."""
+        n = len(self.asr_word_starts)
+        return n if self.source_finished else max(0, n - 1)
 
     def _extend_cross_attention(self, new_frames: Tensor) -> None:
         """Append the keys/values of new encoder frames to every cached encoder-attention state."""
