@@ -239,7 +239,7 @@ class EchoStreamAgentMixin:
                 return WriteAction(" ".join(words), finished=True)
             return WriteAction(" ".join(words), finished=False) if words else ReadAction()
         # s2st
-        units = tr.units_for_new_text(final=done)
+        units = tr.units_for_new_text()
         samples = self.vocoder.push(units, final=done) if (units or done) else []
         samples = samples.tolist() if torch.is_tensor(samples) else list(samples)
         if done:

@@ -279,12 +279,9 @@ class StreamingTranslator:
 
     # ------------------------------------------------------------------ units
     @torch.no_grad()
-    def units_for_new_text(self, final: bool = False) -> List[int]:
-        """Unit ids (0..K-1, reduced) for the committed text states not yet synthesized.
-
-        Args:
-            final: the stream ended (all committed states, ``</s>`` included, are consumed).
-        """
+    def units_for_new_text(self) -> List[int]:
+        """Unit ids (0..K-1, reduced) for the committed text states not yet synthesized
+        (``</s>`` states included once committed)."""
         new_states = self.committed_states[self.units_fed:]
         if not new_states:
             return []

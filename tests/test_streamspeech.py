@@ -184,7 +184,7 @@ def test_fairseq_train_cli_streamspeech_and_streaming_agent(tiny_data, tmp_path)
     while not tr.finished and len(tr.committed) < 10 and tr.next_token() is not None:
         tr.commit(1)
     assert tr.finished or len(tr.committed) == 10
-    assert isinstance(tr.units_for_new_text(final=True), list)
+    assert isinstance(tr.units_for_new_text(), list)
     # the streamed encoder frames are the full-sequence encoding of the same features
     feats = OnlineFbank(cmvn)(wav)
     with torch.no_grad():

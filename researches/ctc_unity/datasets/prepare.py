@@ -26,7 +26,7 @@ import multiprocessing as mp
 import os
 import random
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -241,7 +241,7 @@ def _build_extractor(cfg: PrepConfig, rows, audio_info):
     return extractor
 
 
-def _units(cfg: PrepConfig, rows, audio_info) -> Dict[str, Dict[str, tuple]]:
+def _units(cfg: PrepConfig, rows, audio_info) -> Tuple[Dict[str, Dict[str, tuple]], int]:
     extractor = _build_extractor(cfg, rows, audio_info)
     out = {}
     for split, items in rows.items():

@@ -44,6 +44,20 @@ def _check_wave(x: torch.Tensor, name: str) -> None:
         raise ValueError(f"{name} must have shape (batch, 1, samples), got {tuple(x.shape)}")
 
 
+def _conv_stack(convs, conv_post, x: torch.Tensor) -> Tuple[torch.Tensor, List[torch.Tensor]]:
+    """Leaky-ReLU conv stack + output conv of a HiFi-GAN sub-discriminator.
+
+    Returns the flattened scores ``(B, n)`` and every layer's feature map.
+    """
+    fmaps = []
+    for conv in convs:
+        x = F.leaky_relu(conv(x), LRELU_SLOPE)
+        fmaps.append(x)
+    x = conv_post(x)
+    fmaps.append(x)
+    return torch.flatten(x, 1, -1), fmaps
+
+
 class PeriodDiscriminator(nn.Module):
     """One MPD sub-discriminator (HiFi-GAN, Kong et al. 2020, sec. 2.2).
 
@@ -92,13 +106,7 @@ class PeriodDiscriminator(nn.Module):
             x = F.pad(x, (0, n_pad), mode=mode)
             t = t + n_pad
         x = x.view(b, c, t // self.period, self.period)
-        fmaps = []
-        for conv in self.convs:
-            x = F.leaky_relu(conv(x), LRELU_SLOPE)
-            fmaps.append(x)
-        x = self.conv_post(x)
-        fmaps.append(x)
-        return torch.flatten(x, 1, -1), fmaps
+        return _conv_stack(self.convs, self.conv_post, x)
 
 
 class MultiPeriodDiscriminator(nn.Module):
@@ -164,13 +172,7 @@ class ScaleDiscriminator(nn.Module):
 
     def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, List[torch.Tensor]]:
         """Score ``x`` ``(B, 1, T)``; returns ``(scores (B, n), feature maps (B, C, T'))``."""
-        fmaps = []
-        for conv in self.convs:
-            x = F.leaky_relu(conv(x), LRELU_SLOPE)
-            fmaps.append(x)
-        x = self.conv_post(x)
-        fmaps.append(x)
-        return torch.flatten(x, 1, -1), fmaps
+        return _conv_stack(self.convs, self.conv_post, x)
 
 
 class MultiScaleDiscriminator(nn.Module):
