@@ -213,12 +213,57 @@ def test_ctc_asr_trains_saves_resumes_and_transcribes(tmp_path):
     assert summary["step"] == 45 and summary["steps_this_run"] == 5
     assert "resumed from" in (run / "train.log").read_text()
 
+    # fine-tuning a new run from this checkpoint with the robustness augmentations
+    from researches.ctc_unity.asr_bleu.ctc_asr import load_checkpoint
+
+    ft = tmp_path / "ft"
+    ft_args = [a if a != str(run) else str(ft) for a in common]
+    train_ctc_asr.main(ft_args + ["--max-steps", "2", "--init-from", str(run / "checkpoint_last.pt"),
+                                  "--tempo-perturb", "0.15", "--noise-std", "0.3", "--smooth-prob", "0.5"])
+    ft_log = (ft / "train.log").read_text()
+    assert "initialized from" in ft_log
+    _, base_ckpt = load_checkpoint(str(run / "checkpoint_last.pt"))
+    _, ft_ckpt = load_checkpoint(str(ft / "checkpoint_last.pt"))
+    assert ft_ckpt["vocab"] == base_ckpt["vocab"] and torch.equal(ft_ckpt["cmvn_mean"], base_ckpt["cmvn_mean"])
+    # two small steps from the base weights stay close to them (a random init would not)
+    diffs = [(ft_ckpt["model"][k] - v).abs().max().item() for k, v in base_ckpt["model"].items()
+             if v.is_floating_point()]  # (not BatchNorm's step counter)
+    assert max(diffs) < 0.1, max(diffs)
+
     asr = build_transcriber(f"ctc:{run / 'checkpoint_best.pt'}")
     assert isinstance(asr, CTCASRTranscriber)
     wav, _ = load_audio(wavs[0])
     assert isinstance(asr.transcribe(wav), str)
     res = asr_bleu(wavs, SENTENCES, asr)
     assert 0.0 <= res["bleu"] <= 100.0 and res["wer"] is not None
+
+
+def test_tempo_perturb_and_robustness_augment():
+    import random
+
+    from researches.ctc_unity.asr_bleu.train_ctc_asr import robustness_augment, tempo_perturb
+
+    ramp = torch.arange(100, dtype=torch.float32)[:, None].repeat(1, 80)  # (T=100, F=80), value = frame index
+    fast = tempo_perturb(ramp, 1.25)
+    assert fast.shape == (80, 80)
+    # linear resampling of a ramp stays a ramp from the first to the last frame
+    assert torch.allclose(fast[:, 0], torch.linspace(0, 99, 80), atol=1e-4)
+    assert tempo_perturb(ramp, 0.8).shape == (125, 80)
+    assert torch.equal(tempo_perturb(ramp, 1.0), ramp)
+    with pytest.raises(ValueError, match="tempo factor"):
+        tempo_perturb(ramp, 0.0)
+
+    x = torch.zeros(2, 50, 80)
+    x[0, 20:30, 40] = 9.0  # a spike to be smeared
+    lengths = torch.tensor([50, 30])
+    robustness_augment(x, lengths, random.Random(0), noise_std=0.0, smooth_prob=1.0)
+    assert torch.equal(x[1], torch.zeros(50, 80))  # nothing to smooth, no noise
+    assert x[0, 25, 40] < 9.0 and x[0, 25, 41] > 0 and x[0, 19, 40] > 0  # smeared in time and frequency
+    assert abs(x[0].sum().item() - 90.0) < 1.0  # box filters keep the mass away from the edges
+    y = torch.zeros(2, 50, 80)
+    robustness_augment(y, lengths, random.Random(1), noise_std=0.5, smooth_prob=0.0)
+    assert torch.equal(y[1, 30:], torch.zeros(20, 80))  # padding untouched
+    assert 0 < y[0].std().item() <= 0.5 + 0.05
 
 
 # ---------------------------------------------------------------- wav2vec2

@@ -203,6 +203,68 @@ def spec_augment(x: torch.Tensor, lengths: torch.Tensor, rng: random.Random, fre
     return x
 
 
+def tempo_perturb(feats: torch.Tensor, factor: float) -> torch.Tensor:
+    """Change the speaking rate of one utterance's features by ``factor`` (pitch kept).
+
+    Feature-domain counterpart of speed/tempo perturbation (Ko et al. 2015): the frame
+    sequence is resampled along time by linear interpolation, so ``factor`` 1.1 gives a
+    10 % faster (shorter) utterance. The frequency axis is untouched, i.e. the spectral
+    envelope and pitch stay as they were (like sox/ffmpeg ``tempo``, unlike ``speed``).
+
+    Args:
+        feats: ``(T, F)`` features (frames at 100 Hz).
+        factor: rate factor > 0.
+
+    Returns:
+        ``(round(T / factor), F)`` float32 features (at least 1 frame).
+
+    Raises:
+        ValueError: ``factor <= 0``.
+    """
+    if factor <= 0:
+        raise ValueError(f"tempo factor must be > 0, got {factor}")
+    x = feats.float()
+    n_out = max(1, int(round(x.shape[0] / factor)))
+    if n_out == x.shape[0]:
+        return x
+    return torch.nn.functional.interpolate(x.t()[None], size=n_out, mode="linear", align_corners=True)[0].t()
+
+
+def robustness_augment(x: torch.Tensor, lengths: torch.Tensor, rng: random.Random, noise_std: float = 0.0,
+                       smooth_prob: float = 0.0) -> torch.Tensor:
+    """Generic channel/vocoder-robustness augmentation, in place, on normalized features.
+
+    * additive Gaussian noise with a per-utterance standard deviation drawn uniformly from
+      ``[0, noise_std]`` (in CMVN units), a stand-in for background noise and a raised noise
+      floor between harmonics;
+    * with probability ``smooth_prob``, a 3-tap box filter along time and along frequency
+      (smeared transients and formants, as reverberation or a lossy codec/vocoder produce).
+
+    Args:
+        x: ``(B, T, F)`` normalized features; padding frames (beyond ``lengths``) stay 0.
+        lengths: ``(B,)`` valid frames.
+        rng: random generator (the noise itself comes from torch's generator).
+        noise_std: maximum noise standard deviation (0: off).
+        smooth_prob: probability of smoothing an utterance (0: off).
+
+    Returns:
+        ``x``.
+    """
+    for b in range(x.shape[0]):
+        n = int(lengths[b])
+        if n == 0:
+            continue
+        if smooth_prob > 0 and rng.random() < smooth_prob:
+            u = x[b, :n].t()[None]  # (1, F, n)
+            u = torch.nn.functional.avg_pool1d(torch.nn.functional.pad(u, (1, 1), mode="replicate"), 3, 1)
+            v = u[0].t()[:, None]  # (n, 1, F)
+            v = torch.nn.functional.avg_pool1d(torch.nn.functional.pad(v, (1, 1), mode="replicate"), 3, 1)
+            x[b, :n] = v[:, 0]
+        if noise_std > 0:
+            x[b, :n] += torch.randn(n, x.shape[2]) * rng.uniform(0.0, noise_std)
+    return x
+
+
 @torch.no_grad()
 def evaluate(model: CTCASRModel, feats: Sequence[torch.Tensor], texts: Sequence[str], vocab: Sequence[str],
              mean: torch.Tensor, std: torch.Tensor, device: str, max_frames: int = 20000) -> Dict:
@@ -288,6 +350,15 @@ def get_parser() -> argparse.ArgumentParser:
                    help="kernel of each stride-2 subsampling conv (one = 20 ms frames)")
     p.add_argument("--dropout", type=float, default=0.1)
     p.add_argument("--no-specaugment", action="store_true")
+    p.add_argument("--tempo-perturb", type=float, default=0.0,
+                   help="per-utterance tempo factor drawn from [1-a, 1+a] (feature-domain, pitch kept; 0: off)")
+    p.add_argument("--noise-std", type=float, default=0.0,
+                   help="max std of additive Gaussian noise on normalized features (0: off)")
+    p.add_argument("--smooth-prob", type=float, default=0.0,
+                   help="probability of 3-tap time/frequency smoothing of an utterance (0: off)")
+    p.add_argument("--init-from", default=None,
+                   help="start a new run from this ASR checkpoint's weights, vocabulary and CMVN "
+                        "(fine-tuning, e.g. with the robustness augmentations); ignored when resuming")
     p.add_argument("--eval-every", type=int, default=500, help="dev evaluation + checkpoint every N steps")
     p.add_argument("--log-every", type=int, default=50)
     p.add_argument("--seed", type=int, default=1)
@@ -351,6 +422,13 @@ def train(args: argparse.Namespace) -> Dict:
                              f"requested {model_config}; use another --run-dir")
         vocab = resumed["vocab"]
         mean, std = resumed["cmvn_mean"], resumed["cmvn_std"]
+    elif args.init_from:
+        init_model, init = load_checkpoint(args.init_from)
+        if {k: init["model_config"][k] for k in MODEL_KEYS} != {k: model_config[k] for k in MODEL_KEYS}:
+            raise ValueError(f"{args.init_from}: model configuration {init['model_config']} differs from the "
+                             f"requested {model_config}")
+        vocab = init["vocab"]
+        mean, std = init["cmvn_mean"], init["cmvn_std"]
     else:
         vocab = build_vocab(data["train"][1])
         mean, std = compute_cmvn([f for f in data["train"][0] if len(f)])
@@ -380,6 +458,9 @@ def train(args: argparse.Namespace) -> Dict:
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, betas=(0.9, 0.98), weight_decay=args.weight_decay)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _lr_lambda(args.warmup))
     step, epoch, batch_pos, best = 0, 0, 0, {"wer": float("inf")}
+    if resumed is None and args.init_from:
+        model.load_state_dict(init_model.state_dict())
+        logger.info(f"initialized from {args.init_from} (step {init.get('step')})")
     if resumed is not None:
         model.load_state_dict(resumed["model"])
         optimizer.load_state_dict(resumed["optimizer"])
@@ -453,7 +534,12 @@ def train(args: argparse.Namespace) -> Dict:
                     state["stop"] = True
                     break
                 idx = [train_keep[j] for j in batches[order[batch_pos]]]
-                x, x_len = collate([data["train"][0][i] for i in idx], mean, std)
+                utts = [data["train"][0][i] for i in idx]
+                if args.tempo_perturb > 0:
+                    utts = [tempo_perturb(f, rng.uniform(1 - args.tempo_perturb, 1 + args.tempo_perturb)) for f in utts]
+                x, x_len = collate(utts, mean, std)
+                if args.noise_std > 0 or args.smooth_prob > 0:
+                    robustness_augment(x, x_len, rng, args.noise_std, args.smooth_prob)
                 if not args.no_specaugment:
                     spec_augment(x, x_len, rng)
                 ys = [train_targets[i] for i in idx]
