@@ -6,8 +6,12 @@
 #   MODEL (runs/echostream_cpu/checkpoints/checkpoint_best.pt)   DATA (data/embedded/s2st)   SPLIT (test)
 #   TASKS ("s2tt s2st")  POLICIES ("alignment word wait-k")  SEGMENTS ("160 320 640 1280 offline")
 #   DEVICE (cpu|cuda)  MAX_INSTANCES (all)  OUT (runs/simuleval/<model run name>)
-#   ASR_BACKEND (S2ST ASR-BLEU back end, default pocketsphinx; ctc:runs/asr_ctc/checkpoint.pt after train_asr.sh)
-#   VOCODER (S2ST vocoder config; default: runs/vocoder_cpu/config.json if trained, else the zero-training fallback)
+#   ASR_BACKEND (S2ST ASR-BLEU back end: ctc:runs/asr_ctc_robust/checkpoint_best.pt, else
+#                ctc:runs/asr_ctc/checkpoint_best.pt, whichever train_asr.sh produced, else pocketsphinx)
+#   VOCODER (S2ST vocoder config; default: the Griffin-Lim fallback, with the duration predictor of
+#            runs/vocoder_cpu when that CodeHiFiGAN is trained -- on 2 CPU cores it renders worse
+#            than Griffin-Lim but predicts durations far better than per-unit means (README);
+#            VOCODER=runs/vocoder_cpu/config.json uses the CodeHiFiGAN itself)
 # Output: OUT/<task>_<policy>_<segment>/ (SimulEval logs, scores, wavs), OUT/results.csv, OUT/quality_latency.png
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
@@ -20,7 +24,12 @@ TASKS="${TASKS:-s2tt s2st}"
 POLICIES="${POLICIES:-alignment word wait-k}"
 SEGMENTS="${SEGMENTS:-160 320 640 1280 offline}"
 DEVICE="${DEVICE:-cpu}"
-ASR_BACKEND="${ASR_BACKEND:-pocketsphinx}"
+if [ -z "${ASR_BACKEND:-}" ]; then
+  ASR_BACKEND=pocketsphinx
+  for c in runs/asr_ctc_robust/checkpoint_best.pt runs/asr_ctc/checkpoint_best.pt; do
+    if [ -f "$c" ]; then ASR_BACKEND="ctc:$c"; break; fi
+  done
+fi
 OUT="${OUT:-runs/simuleval/$(basename "$(dirname "$(dirname "$MODEL")")")}"
 mkdir -p "$OUT"
 if [ ! -f "$MODEL" ]; then
@@ -28,9 +37,10 @@ if [ ! -f "$MODEL" ]; then
   else echo "[simuleval] model not found: $MODEL" >&2; exit 1; fi
 fi
 if [ -z "${VOCODER:-}" ]; then
-  if [ -f runs/vocoder_cpu/config.json ]; then VOCODER=runs/vocoder_cpu/config.json
-  else VOCODER=$($PY scripts/fallback_vocoder_config.py --data "$DATA" --out "$OUT/fallback_vocoder.json"); fi
+  DUR=(); [ -f runs/vocoder_cpu/config.json ] && DUR=(--durations-from runs/vocoder_cpu)
+  VOCODER=$($PY scripts/fallback_vocoder_config.py --data "$DATA" --out "$OUT/fallback_vocoder.json" "${DUR[@]}")
 fi
+echo "[simuleval] vocoder: $VOCODER; ASR-BLEU back end: $ASR_BACKEND"
 LIST="$DATA/simuleval/$SPLIT"
 SRC="$LIST/wav_list.txt"; TGT="$LIST/target.txt"; TGT_WAV="$LIST/tgt_wav_list.txt"
 if [ -n "${MAX_INSTANCES:-}" ]; then

@@ -9,8 +9,7 @@
 #    at the same time, so computation-aware latencies see the same load), for TASKS and SEGMENTS;
 # 4. benchmarks/compare_end_to_end.py writes $RESULTS.{csv,json,png} and prints the table.
 # Variables: POLICY (word), TASKS ("s2tt s2st"), SEGMENTS ("160 320 640 1280 offline"),
-#            MAX_INSTANCES (all), ASR_BACKEND (ctc:runs/asr_ctc/checkpoint_best.pt if trained, else
-#            pocketsphinx), VOCODER (simuleval.sh's default), OUT (runs/benchmark_e2e),
+#            MAX_INSTANCES (all), ASR_BACKEND and VOCODER (simuleval.sh's defaults), OUT (runs/benchmark_e2e),
 #            RESULTS (benchmarks/results/end_to_end).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -27,10 +26,7 @@ if [ ! -f "$BASE" ]; then
   echo "[e2e] training the StreamSpeech baseline for $UPDATES updates (EchoStream's budget)"
   ARCH=streamspeech bash train.sh stop-time-hours=0 "max-update=$UPDATES"
 fi
-if [ -z "${ASR_BACKEND:-}" ]; then
-  if [ -f runs/asr_ctc/checkpoint_best.pt ]; then ASR_BACKEND=ctc:runs/asr_ctc/checkpoint_best.pt; else ASR_BACKEND=pocketsphinx; fi
-fi
-export ASR_BACKEND POLICIES="$POLICY" TASKS="${TASKS:-s2tt s2st}" SEGMENTS="${SEGMENTS:-160 320 640 1280 offline}"
+export POLICIES="$POLICY" TASKS="${TASKS:-s2tt s2st}" SEGMENTS="${SEGMENTS:-160 320 640 1280 offline}"
 export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 mkdir -p "$OUT"
 t0=$(date +%s)

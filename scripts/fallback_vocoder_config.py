@@ -16,10 +16,13 @@ def main(argv=None):
     p.add_argument("--data", required=True, help="prepared data folder (with units/)")
     p.add_argument("--out", required=True, help="JSON config to write")
     p.add_argument("--n-iter", type=int, default=32, help="Griffin-Lim iterations")
+    p.add_argument("--durations-from", default=None,
+                   help="trained CodeHiFiGAN (run dir / config.json) whose duration predictor replaces the mean durations")
     a = p.parse_args(argv)
     from researches.ctc_unity.vocoder.griffin_lim import make_griffin_lim_config
 
-    make_griffin_lim_config(os.path.join(a.data, "units"), n_iter=a.n_iter, out_path=a.out)
+    make_griffin_lim_config(os.path.join(a.data, "units"), n_iter=a.n_iter, out_path=a.out,
+                            durations_from=a.durations_from)
     print(a.out)
 
 

@@ -65,7 +65,7 @@ def mean_unit_durations(manifest: str, n_units: int) -> Dict[str, Any]:
 
 
 def make_griffin_lim_config(units_dir: str, n_iter: int = 32, manifest: Optional[str] = None,
-                            out_path: Optional[str] = None) -> Dict[str, Any]:
+                            out_path: Optional[str] = None, durations_from: Optional[str] = None) -> Dict[str, Any]:
     """Build (and optionally write, atomically) a ``griffin_lim_centroids`` vocoder config.
 
     (Griffin & Lim 1984 phase reconstruction from unit-centroid log-mel frames.)
@@ -77,10 +77,12 @@ def make_griffin_lim_config(units_dir: str, n_iter: int = 32, manifest: Optional
         manifest: TSV to take mean durations from (default ``units_dir/train.tsv`` if it
             exists; otherwise durations default to 2 frames).
         out_path: where to write the JSON (None: not written).
+        durations_from: optional trained CodeHiFiGAN (run dir or ``config.json``) whose
+            duration predictor replaces the per-unit mean durations for reduced units.
 
     Returns:
         the config dict ``{"type", "units_dir", "n_iter", "unit_durations",
-        "default_duration"}``.
+        "default_duration"[, "durations_from"]}``.
 
     Raises:
         FileNotFoundError: no extractor in ``units_dir``.
@@ -98,6 +100,8 @@ def make_griffin_lim_config(units_dir: str, n_iter: int = 32, manifest: Optional
         cfg.update(mean_unit_durations(manifest, ext.n_units))
     else:
         cfg["default_duration"] = 2.0
+    if durations_from:
+        cfg["durations_from"] = os.path.abspath(durations_from)
     if out_path:
         with atomic_open(out_path) as fh:
             json.dump(cfg, fh, indent=2)
@@ -117,6 +121,11 @@ class GriffinLimVocoder:
         mel_config: the extractor's :class:`..datasets.units.LogMelConfig`.
         unit_durations: optional ``(K,)`` mean duration per unit in frames (for reduced
             units without durations); None -> ``default_duration`` for every unit.
+        duration_model: optional object with ``predict_durations(units) -> (n,)`` and
+            ``duration_context`` (a trained :class:`.code_hifigan.CodeHiFiGANUnitVocoder`):
+            its context-dependent duration predictor (Lee et al. 2022) replaces the
+            per-unit means. On the embedded corpus this matters more than the waveform
+            renderer: see the README's vocoder results.
         default_duration: frames per reduced unit when ``unit_durations`` is None (>= 1
             after rounding).
         n_iter: Griffin-Lim iterations (32; more = cleaner phase, slower).
@@ -133,7 +142,7 @@ class GriffinLimVocoder:
     kind = GRIFFIN_LIM_TYPE
 
     def __init__(self, centroid_logmel: Any, mel_config, unit_durations: Optional[Sequence[float]] = None,
-                 default_duration: float = 2.0, n_iter: int = 32):
+                 default_duration: float = 2.0, n_iter: int = 32, duration_model: Any = None):
         import torchaudio
 
         c = torch.as_tensor(np.asarray(centroid_logmel), dtype=torch.float32)
@@ -156,7 +165,10 @@ class GriffinLimVocoder:
         self.n_iter = int(n_iter)
         self.sample_rate = int(mel_config.sample_rate)
         self.hop_size = int(mel_config.hop_length)
-        self.duration_context = 0
+        self.duration_model = duration_model
+        if duration_model is not None and duration_model.n_units != self.n_units:
+            raise ValueError(f"duration model has {duration_model.n_units} units, the centroids {self.n_units}")
+        self.duration_context = int(getattr(duration_model, "duration_context", 0))
         self.has_duration_predictor = True
         self._inv_mel = torchaudio.transforms.InverseMelScale(
             n_stft=mel_config.n_fft // 2 + 1, n_mels=mel_config.n_mels, sample_rate=mel_config.sample_rate,
@@ -174,12 +186,15 @@ class GriffinLimVocoder:
     @classmethod
     def from_config(cls, cfg: Mapping[str, Any], base_dir: Optional[str] = None) -> "GriffinLimVocoder":
         """Build from ``{"type": "griffin_lim_centroids", "units_dir", ["n_iter", "unit_durations",
-        "default_duration"]}``; without ``unit_durations``, they are computed from
-        ``units_dir/train.tsv`` when it exists. A relative ``units_dir`` is tried as given,
-        then relative to ``base_dir``.
+        "default_duration", "durations_from"]}``; without ``unit_durations``, they are computed from
+        ``units_dir/train.tsv`` when it exists. ``durations_from`` names a trained CodeHiFiGAN
+        (run dir / config) whose duration predictor is used instead. Relative paths are tried
+        as given, then relative to ``base_dir``.
 
         Raises:
-            ValueError: no ``units_dir``; FileNotFoundError: no extractor there.
+            ValueError: no ``units_dir``, or a ``durations_from`` vocoder without a duration
+                predictor or with another number of units; FileNotFoundError: no extractor
+                or no ``durations_from`` vocoder there.
         """
         from ..datasets.units import load_extractor
 
@@ -196,16 +211,29 @@ class GriffinLimVocoder:
             if os.path.isfile(manifest):
                 stats = mean_unit_durations(manifest, ext.n_units)
                 durs, default = stats["unit_durations"], stats["default_duration"]
+        duration_model = None
+        if cfg.get("durations_from"):
+            from .code_hifigan import load_vocoder
+
+            src = os.path.expanduser(str(cfg["durations_from"]))
+            if not os.path.isabs(src) and not os.path.exists(src) and base_dir:
+                src = os.path.join(base_dir, src)
+            duration_model = load_vocoder(src)
+            if not getattr(duration_model, "has_duration_predictor", False) or duration_model.kind != "code_hifigan":
+                raise ValueError(f"durations_from={src}: not a CodeHiFiGAN with a duration predictor")
         return cls.from_extractor(ext, unit_durations=durs, default_duration=default,
-                                  n_iter=int(cfg.get("n_iter", 32)))
+                                  n_iter=int(cfg.get("n_iter", 32)), duration_model=duration_model)
 
     def predict_durations(self, units: Any) -> torch.Tensor:
-        """``(n,)`` int64 durations (frames, >= 1): the rounded train-set mean of each unit.
+        """``(n,)`` int64 durations (frames, >= 1): from the duration model when one is set,
+        else the rounded train-set mean of each unit.
 
         Raises:
             ValueError / TypeError: bad units (see :meth:`synthesize`).
         """
         u = _as_units(units, self.n_units)
+        if self.duration_model is not None:
+            return self.duration_model.predict_durations(u)
         return self.unit_durations[u].clone()
 
     def log_mel(self, frames: torch.Tensor) -> torch.Tensor:
