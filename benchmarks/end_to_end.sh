@@ -7,8 +7,8 @@
 #    checkpoint (read from it), so machine load during training cannot favour either model;
 # 3. both are evaluated with simuleval.sh side by side (one process per model, one thread each,
 #    at the same time, so computation-aware latencies see the same load), for TASKS and SEGMENTS;
-# 4. benchmarks/compare_end_to_end.py writes $RESULTS.{csv,json,png} and prints the table.
-# Variables: POLICY (word), TASKS ("s2tt s2st"), SEGMENTS ("160 320 640 1280 offline"),
+# 4. benchmarks/compare_end_to_end.py writes $RESULTS_<policy>.{csv,json,png} and prints the table.
+# Variables: POLICIES ("word alignment"), TASKS ("s2tt s2st"), SEGMENTS ("160 320 640 1280 offline"),
 #            MAX_INSTANCES (all), ASR_BACKEND and VOCODER (simuleval.sh's defaults), OUT (runs/benchmark_e2e),
 #            RESULTS (benchmarks/results/end_to_end).
 set -euo pipefail
@@ -17,7 +17,7 @@ bash scripts/setup_env.sh
 PY=.venv/bin/python
 ECHO=runs/echostream_cpu/checkpoints/checkpoint_best.pt
 BASE=runs/echostream_cpu_streamspeech/checkpoints/checkpoint_best.pt
-POLICY="${POLICY:-word}"
+POLICIES="${POLICIES:-word alignment}"
 OUT="${OUT:-runs/benchmark_e2e}"
 RESULTS="${RESULTS:-benchmarks/results/end_to_end}"
 [ -f "$ECHO" ] || bash train.sh
@@ -26,7 +26,7 @@ if [ ! -f "$BASE" ]; then
   echo "[e2e] training the StreamSpeech baseline for $UPDATES updates (EchoStream's budget)"
   ARCH=streamspeech bash train.sh stop-time-hours=0 "max-update=$UPDATES"
 fi
-export POLICIES="$POLICY" TASKS="${TASKS:-s2tt s2st}" SEGMENTS="${SEGMENTS:-160 320 640 1280 offline}"
+export POLICIES TASKS="${TASKS:-s2tt s2st}" SEGMENTS="${SEGMENTS:-160 320 640 1280 offline}"
 export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 mkdir -p "$OUT"
 t0=$(date +%s)
@@ -35,5 +35,7 @@ MODEL="$BASE" OUT="$OUT/streamspeech" bash simuleval.sh > "$OUT/streamspeech.log
 rc=0; wait $p1 || rc=$?; wait $p2 || rc=$?
 if [ $rc != 0 ]; then tail -5 "$OUT/echostream.log" "$OUT/streamspeech.log"; exit $rc; fi
 echo "[e2e] evaluation wall time: $(( $(date +%s) - t0 )) s"
-$PY benchmarks/compare_end_to_end.py --runs "echostream=$OUT/echostream" "streamspeech=$OUT/streamspeech" \
-  --policy "$POLICY" --reference streamspeech --out "$RESULTS"
+for policy in $POLICIES; do
+  $PY benchmarks/compare_end_to_end.py --runs "echostream=$OUT/echostream" "streamspeech=$OUT/streamspeech" \
+    --policy "$policy" --reference streamspeech --out "${RESULTS}_$policy"
+done
