@@ -26,7 +26,7 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
 
-from collect_simuleval import ORDER, collect, quality_key  # noqa: E402
+from collect_simuleval import ORDER, collect, finish_task_axes, quality_key, save_figure, write_csv  # noqa: E402
 
 LATENCY = ("AL", "LAAL", "StartOffset", "EndOffset", "ATD", "RTF")
 
@@ -54,7 +54,18 @@ def load_model_rows(name, folder, policy):
 
 
 def compare(rows, reference, ca_segment, max_gap):
-    """Per task and segment, each model's quality and CA-AL minus the reference model's."""
+    """Per task and segment, each model's quality and CA-AL minus the reference model's.
+
+    Args:
+        rows: from :func:`load_model_rows`, all models.
+        reference: the model compared against.
+        ca_segment: segment (ms) at which ``ca_al_lower`` is checked.
+        max_gap: quality points a model may lose (``quality_within_gap``).
+
+    Returns:
+        list of dicts: model, reference, task, segment, quality_diff (points), and where
+        available quality_within_gap, ca_al_diff_ms and ca_al_lower.
+    """
     out = []
     ref = {(r["task"], r["segment"]): r for r in rows if r["model"] == reference}
     for r in rows:
@@ -101,15 +112,9 @@ def plot(rows, path, policy):
             off = [r for r in rows if r["model"] == m and r["task"] == task and r["segment"] == "offline"]
             if off and off[0]["quality"] is not None:
                 ax.axhline(off[0]["quality"], color=c, ls=":", lw=1, label=f"{m}, offline")
-        ax.set_xlabel("latency (ms): AL, and computation-aware AL")
-        ax.set_ylabel("ASR-BLEU" if task == "s2st" else "BLEU")
-        ax.set_title(f"{task.upper()}  (labels: source segment, ms)")
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=7)
-    fig.tight_layout()
-    tmp = path + ".tmp.png"
-    fig.savefig(tmp, dpi=120)
-    os.replace(tmp, path)
+        finish_task_axes(ax, task, "latency (ms): AL, and computation-aware AL",
+                         f"{task.upper()}  (labels: source segment, ms)", legend_size=7)
+    save_figure(fig, path)
 
 
 def main(argv=None):
@@ -130,8 +135,6 @@ def main(argv=None):
     reference = a.reference or pairs[-1][0]
     checks = compare(rows, reference, a.ca_segment, a.max_quality_gap)
     os.makedirs(os.path.dirname(os.path.abspath(a.out)), exist_ok=True)
-    from collect_simuleval import write_csv
-
     write_csv(rows, a.out + ".csv")
     tmp = a.out + ".json.tmp"
     with open(tmp, "w") as fh:

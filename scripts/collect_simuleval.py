@@ -93,11 +93,21 @@ def plot(rows, path):
         off = [r for r in trs if r["segment"] == "offline"]
         if off:
             ax.axhline(off[0].get(quality_key(off[0])), color="grey", ls=":", label="offline")
-        ax.set_xlabel("AL (ms)")
-        ax.set_ylabel("ASR-BLEU" if task == "s2st" else "BLEU")
-        ax.set_title(task.upper())
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
+        finish_task_axes(ax, task, "AL (ms)", task.upper(), legend_size=8)
+    save_figure(fig, path)
+
+
+def finish_task_axes(ax, task, xlabel, title, legend_size=8):
+    """Label one quality-latency panel: ``xlabel``, BLEU (s2tt) or ASR-BLEU (s2st), grid, legend."""
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("ASR-BLEU" if task == "s2st" else "BLEU")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=legend_size)
+
+
+def save_figure(fig, path):
+    """Save ``fig`` as PNG at ``path`` atomically (temporary file + rename)."""
     fig.tight_layout()
     tmp = path + ".tmp.png"
     fig.savefig(tmp, dpi=120)

@@ -198,11 +198,15 @@ class GriffinLimVocoder:
         """
         from ..datasets.units import load_extractor
 
+        def resolve(path: Any) -> str:
+            path = os.path.expanduser(str(path))
+            if not os.path.isabs(path) and not os.path.exists(path) and base_dir:
+                return os.path.join(base_dir, path)
+            return path
+
         if "units_dir" not in cfg:
             raise ValueError("a griffin_lim_centroids config needs 'units_dir'")
-        units_dir = os.path.expanduser(str(cfg["units_dir"]))
-        if not os.path.isabs(units_dir) and not os.path.isdir(units_dir) and base_dir:
-            units_dir = os.path.join(base_dir, units_dir)
+        units_dir = resolve(cfg["units_dir"])
         ext = load_extractor(units_dir)
         durs = cfg.get("unit_durations")
         default = float(cfg.get("default_duration", 2.0))
@@ -215,9 +219,7 @@ class GriffinLimVocoder:
         if cfg.get("durations_from"):
             from .code_hifigan import load_vocoder
 
-            src = os.path.expanduser(str(cfg["durations_from"]))
-            if not os.path.isabs(src) and not os.path.exists(src) and base_dir:
-                src = os.path.join(base_dir, src)
+            src = resolve(cfg["durations_from"])
             duration_model = load_vocoder(src)
             if not getattr(duration_model, "has_duration_predictor", False) or duration_model.kind != "code_hifigan":
                 raise ValueError(f"durations_from={src}: not a CodeHiFiGAN with a duration predictor")
