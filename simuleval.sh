@@ -6,6 +6,7 @@
 #   MODEL (runs/echostream_cpu/checkpoints/checkpoint_best.pt)   DATA (data/embedded/s2st)   SPLIT (test)
 #   TASKS ("s2tt s2st")  POLICIES ("alignment word wait-k")  SEGMENTS ("160 320 640 1280 offline")
 #   DEVICE (cpu|cuda)  MAX_INSTANCES (all)  OUT (runs/simuleval/<model run name>)
+#   AGENT_ARGS (extra agent options, e.g. "--word-holdback 1" or "--no-vocoder-drain")
 #   ASR_BACKEND (S2ST ASR-BLEU back end: ctc:runs/asr_ctc_robust/checkpoint_best.pt, else
 #                ctc:runs/asr_ctc/checkpoint_best.pt, whichever train_asr.sh produced, else pocketsphinx)
 #   VOCODER (S2ST vocoder config; default: the Griffin-Lim fallback, with the duration predictor of
@@ -68,7 +69,7 @@ for task in $TASKS; do
       echo "[simuleval] $task policy=$policy segment=$seg -> $dir"
       t0=$(date +%s)
       .venv/bin/simuleval --agent "$AGENT" --model-path "$MODEL" --data-bin "$DATA" --source "$SRC" --target "$TGT" \
-        --policy "$policy" "${SEG_ARGS[@]}" --device "$DEVICE" --vocoder "$VOCODER" --output "$dir" \
+        --policy "$policy" "${SEG_ARGS[@]}" --device "$DEVICE" --vocoder "$VOCODER" --output "$dir" ${AGENT_ARGS:-} \
         "${QUALITY[@]}" --latency-metrics "${LATENCY[@]}" > "$dir.log" 2>&1 || { tail -20 "$dir.log"; exit 1; }
       # computation-aware latency of the same run (elapsed wall-clock instead of ideal delays)
       $PY scripts/rescore_simuleval.py --output "$dir" --latency-metrics "${LATENCY[@]}" >> "$dir.log" 2>&1

@@ -10,6 +10,7 @@ of the current instance) and a policy; the entry files combine it with SimulEval
 
 Every ``policy()`` call reads only the samples that arrived since the previous call.
 """
+import argparse
 import json
 import logging
 import os
@@ -80,6 +81,11 @@ def add_echostream_args(parser) -> None:
     a("--output-asr-translation", action="store_true", help="print the running ASR and translation")
     a("--vocoder", default=None, help="S2ST: vocoder config (code_hifigan config.json / fallback json / dir)")
     a("--vocoder-checkpoint", default=None, help="S2ST: CodeHiFiGAN generator checkpoint")
+    a("--vocoder-drain", default="underrun", choices=["underrun", "always", "never"],
+      help="S2ST: when to emit the audio the streaming vocoder holds back (its look-ahead frames and the "
+           "last units' durations): 'underrun' (default) when the listener's playback would run dry before "
+           "the next source segment arrives, so that the pause falls after the written text and not inside "
+           "its last phone; 'always' at every write; 'never' (only at the end)")
 
 
 class EchoStreamAgentMixin:
@@ -135,6 +141,7 @@ class EchoStreamAgentMixin:
         self.words_written = 0  # words written of the sentence at index sentences_written
         self.asr_words_written = 0
         self.policy_seconds: List[float] = []
+        self.playback_end_ms = 0.0  # S2ST: when the listener will have heard all written audio
         if self.vocoder is not None:
             self.vocoder.reset()
 
@@ -240,8 +247,7 @@ class EchoStreamAgentMixin:
             return WriteAction(" ".join(words), finished=False) if words else ReadAction()
         # s2st
         units = tr.units_for_new_text()
-        samples = self.vocoder.push(units, final=done) if (units or done) else []
-        samples = samples.tolist() if torch.is_tensor(samples) else list(samples)
+        samples = self._synthesize(units, done)
         if done:
             if not samples:  # SimulEval writes the wav only on a non-empty final segment
                 samples = [0.0] * 160
@@ -249,6 +255,29 @@ class EchoStreamAgentMixin:
         if samples:
             return WriteAction(SpeechSegment(content=samples, sample_rate=16000, finished=False), finished=False)
         return ReadAction()
+
+
+    def _synthesize(self, units: List[int], done: bool) -> List[float]:
+        """Audio (16 kHz samples) for newly written units, draining the vocoder as ``--vocoder-drain`` says.
+
+        The playback clock follows SimulEval's speech-output timeline: a segment written
+        after ``now`` ms of source starts at ``max(playback end, now)``. With ``underrun``
+        the vocoder is drained when the audio queued for the listener ends before the next
+        source segment (``--source-segment-size`` ms) can arrive, i.e. when a pause is
+        unavoidable anyway.
+        """
+        mode = getattr(self.args, "vocoder_drain", "underrun")
+        drain = mode == "always"
+        out = self.vocoder.push(units, final=done, drain=drain) if (units or done) else torch.zeros(0)
+        now_ms = 1000.0 * self.n_samples_read / 16000
+        if mode == "underrun" and not done:
+            queue_end = max(self.playback_end_ms, now_ms) + 1000.0 * out.numel() / 16000
+            segment_ms = getattr(self.args, "source_segment_size", 320) or 320
+            if queue_end - now_ms < segment_ms and self.vocoder.held_back_frames() > 0:
+                out = torch.cat([out, self.vocoder.push([], drain=True)])
+        if out.numel():
+            self.playback_end_ms = max(self.playback_end_ms, now_ms) + 1000.0 * out.numel() / 16000
+        return out.tolist()
 
 
 def echostream_agent_class(simuleval_base, output_kind: str, name: str):

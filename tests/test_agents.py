@@ -156,8 +156,10 @@ def _run_simuleval(agent_file, checkpoint, data, out, extra=()):
     cmd = [os.path.join(os.path.dirname(sys.executable), "simuleval"), "--agent", os.path.join(ROOT, "agent", agent_file),
            "--model-path", checkpoint, "--source", os.path.join(data, "simuleval", "dev", "wav_list.txt"),
            "--target", os.path.join(data, "simuleval", "dev", "target.txt"), "--source-segment-size", "320",
-           "--output", str(out), "--max-len", "20", "--quality-metrics", "BLEU",
-           "--latency-metrics", "AL", "LAAL", "StartOffset", "EndOffset", "ATD", *extra]
+           "--output", str(out), "--max-len", "20", "--latency-metrics", "AL", "LAAL", "StartOffset", "EndOffset",
+           "ATD", *extra]
+    if "--quality-metrics" not in extra:
+        cmd += ["--quality-metrics", "BLEU"]
     res = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=600)
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
     return res
@@ -178,6 +180,23 @@ def test_agents_run_under_simuleval_evaluator(tiny_checkpoint, tiny_data, tmp_pa
         assert metric in scores
     texts = [json.loads(x) for x in (out / "echostream_texts.jsonl").read_text().strip().split("\n")]
     assert [t["index"] for t in texts] == [0, 1]
+
+
+def test_s2st_agent_runs_under_simuleval_evaluator(tiny_checkpoint, tiny_data, griffin_lim_config, tmp_path):
+    """The S2ST agent under SimulEval's evaluator: speech segments, wavs, ASR-BLEU and latency scores."""
+    out = tmp_path / "s2st"
+    _run_simuleval("speech_to_speech.echostream.agent.py", tiny_checkpoint["checkpoint"], tiny_data, out,
+                   ["--policy", "word", "--vocoder", griffin_lim_config, "--user-dir",
+                    os.path.join(ROOT, "researches", "ctc_unity", "asr_bleu"), "--quality-metrics", "ASR_BLEU_OFFLINE",
+                    "--asr-backend", "pocketsphinx"])
+    lines = [json.loads(x) for x in (out / "instances.log").read_text().strip().split("\n")]
+    assert len(lines) == 2
+    for ins in lines:
+        assert len(ins["delays"]) == len(ins["durations"]) >= 1
+        assert ins["prediction_length"] > 0 and os.path.isfile(ins["prediction"])
+    scores = (out / "scores.tsv").read_text()
+    for metric in ("ASR_BLEU_OFFLINE", "AL", "StartOffset", "EndOffset"):
+        assert metric in scores
 
 
 def test_reset_leaves_no_state(loaded):
@@ -223,3 +242,70 @@ def test_sentence_segmentation_bounds_the_mt_context(loaded):
     assert buf["prev_key"].size(2) == tr.sentence_frames < tr.n_encoder_frames  # only this sentence's frames
     assert tr.all_committed()[:2] == first_sentence
     assert len(tr.committed_states) == 3  # two tokens + the </s> of the closed sentence
+
+
+@pytest.fixture(scope="module")
+def griffin_lim_config(tiny_data, tmp_path_factory):
+    from researches.ctc_unity.vocoder.griffin_lim import make_griffin_lim_config
+
+    path = str(tmp_path_factory.mktemp("gl") / "gl.json")
+    make_griffin_lim_config(os.path.join(tiny_data, "units"), n_iter=4, out_path=path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def s2st_agent(tiny_checkpoint, griffin_lim_config):
+    from argparse import Namespace
+
+    from agent.demo import load_agent_class
+
+    ns = Namespace(model_path=tiny_checkpoint["checkpoint"], data_bin=None, policy="alignment", stride_n=1,
+                   lagging_k1=0, word_holdback=0, waitk=3, encoder_segment_length=None, offline=False, max_len=20,
+                   output_asr_translation=False, vocoder=griffin_lim_config, vocoder_checkpoint=None,
+                   source_segment_size=160, device="cpu", output=None, vocoder_drain="underrun")
+    return load_agent_class("speech_to_speech")(ns)
+
+
+def _scripted_timeline(agent, drain, script):
+    """Feed ``(source_ms, units)`` writes to the agent's synthesis step; return SimulEval's playback.
+
+    Each write with audio becomes ``(start_ms, duration_ms, held_back_frames_after, pause_before_ms)``,
+    placed as SimulEval 1.1.4 places speech segments: ``start = max(previous end, delay)``.
+    """
+    agent.args.vocoder_drain = drain
+    agent.reset()
+    writes, prev_end = [], None
+    for i, (now_ms, units) in enumerate(script):
+        agent.n_samples_read = int(16 * now_ms)
+        audio = agent._synthesize(units, done=i == len(script) - 1)
+        if not audio:
+            continue
+        start = now_ms if prev_end is None else max(prev_end, now_ms)
+        pause = 0.0 if prev_end is None else start - prev_end
+        writes.append((start, 1000.0 * len(audio) / 16000, agent.vocoder.held_back_frames(), pause))
+        prev_end = writes[-1][0] + writes[-1][1]
+    return writes
+
+
+def test_s2st_agent_drains_the_vocoder_before_a_pause(s2st_agent):
+    """--vocoder-drain underrun: a pause in the output only follows a write that left nothing held back."""
+    rng = np.random.default_rng(0)
+    k = s2st_agent.vocoder.vocoder.n_units
+    # short writes (pauses unavoidable), READ steps without units, then a long write (no pause)
+    sizes = [2, 0, 3, 1, 0, 0, 2, 30, 1, 0, 2, 0]
+    script = [(160.0 * (i + 1), rng.integers(0, k, size=n).tolist()) for i, n in enumerate(sizes)]
+    timelines = {mode: _scripted_timeline(s2st_agent, mode, script) for mode in ("underrun", "never", "always")}
+    total = {mode: sum(w[1] for w in writes) for mode, writes in timelines.items()}
+    assert total["underrun"] == pytest.approx(total["never"]) == pytest.approx(total["always"])
+    for writes in timelines.values():
+        assert writes[-1][2] == 0  # the end flushes everything
+    pauses = [(prev, cur) for prev, cur in zip(timelines["underrun"], timelines["underrun"][1:]) if cur[3] > 1e-6]
+    assert pauses, "the script produced no pause: the test would check nothing"
+    for prev, _ in pauses:
+        assert prev[2] == 0, f"pause after a write that still held {prev[2]} frames back"
+    # without draining, pauses fall inside the written audio (held-back frames wait behind them)
+    never = timelines["never"]
+    assert any(prev[2] > 0 for prev, cur in zip(never, never[1:]) if cur[3] > 1e-6)
+    # 'underrun' holds back while the queue covers the next segment: some write keeps a look-ahead
+    assert any(w[2] > 0 for w in timelines["underrun"][:-1])
+    assert all(w[2] == 0 for w in timelines["always"])

@@ -321,6 +321,31 @@ def test_streaming_reduced_units_length_and_seam_metric(vocoder):
     assert sv.push([1, 2, 3]).numel() % HOP == 0
 
 
+def test_streaming_drain_emits_all_written_units(vocoder):
+    """drain=True: after each push, all audio of the units so far is out (nothing held back)."""
+    rng = np.random.default_rng(5)
+    red = [int(v) for v in rng.permutation(K)[:12]]
+    sv = ST.StreamingVocoder(vocoder, context_units=4, lookahead_frames=2)
+    held = ST.StreamingVocoder(vocoder, context_units=4, lookahead_frames=2)
+    chunks = [red[:5], red[5:6], red[6:]]
+    outs, total_frames = [], 0
+    for i, c in enumerate(chunks):
+        final = i == len(chunks) - 1
+        outs.append(sv.push(c, final=final, drain=True))
+        total_frames = sum(sv.durations)
+        assert len(sv.durations) == sum(len(x) for x in chunks[:i + 1])  # every unit has a duration
+        assert sv.emitted_samples == HOP * total_frames == sum(o.numel() for o in outs)
+        held.push(c, final=final)
+        if not final:  # without drain, the look-ahead and the last units' audio wait
+            assert held.emitted_samples < sv.emitted_samples
+    assert torch.cat(outs).numel() == HOP * total_frames
+    # a drained stream stays open; finishing after a drain emits nothing more
+    sv.reset()
+    sv.push(red[:4], drain=True)
+    n = sv.emitted_samples
+    assert sv.push([], final=True).numel() == 0 and sv.emitted_samples == n
+
+
 def test_seam_artifact_detects_a_click():
     t = torch.arange(16000) / SR
     whole = 0.3 * torch.sin(2 * math.pi * 220 * t)
@@ -368,6 +393,10 @@ def test_griffin_lim_fallback(tmp_path):
     sv = ST.StreamingVocoder(voc, dur_prediction=True)
     out = sv.synthesize_chunks([[0, 1], [2], [3, 4, 5]])
     assert out.numel() == HOP * int(voc.predict_durations(torch.tensor([0, 1, 2, 3, 4, 5])).sum())
+    # chunks shorter than Griffin-Lim's STFT padding (1 frame = 320 samples < n_fft / 2)
+    assert voc.synthesize(torch.tensor([3])).shape == (HOP,)
+    sv.reset()
+    assert sv.push([5], drain=True).numel() == HOP * int(voc.predict_durations(torch.tensor([5])).sum())
     with pytest.raises(ValueError):
         CH.load_vocoder({"type": "nope"})
 

@@ -274,8 +274,14 @@ class GriffinLimVocoder:
         import torchaudio.functional as AF
 
         cfg = self.mel_config
-        n = frames.numel()
+        n_out = frames.numel()
         hop = self.hop_size
+        # Griffin-Lim's centred STFT reflect-pads n_fft // 2 samples: a chunk must be longer
+        # than that (e.g. a 1-frame streaming chunk is not); repeat the last frame, cut below
+        n_min = cfg.n_fft // (2 * hop) + 1
+        if n_out < n_min:
+            frames = torch.cat([frames, frames[-1:].expand(n_min - n_out)])
+        n = frames.numel()
         mel = torch.exp(self.log_mel(frames))  # (n_mels, n)
         with torch.no_grad():
             spec = self._inv_mel(mel)  # (n_stft, n)
@@ -284,5 +290,5 @@ class GriffinLimVocoder:
             spec = torch.cat([spec, spec[:, -1:]], dim=1)
             wav = AF.griffinlim(spec, self._window, cfg.n_fft, hop, cfg.win_length, 1.0, self.n_iter, 0.99,
                                 length=hop * n, rand_init=False)
-        wav = torch.nn.functional.pad(wav, (hop // 2, 0))[: hop * n]  # centre frame t on 320 t + 160
+        wav = torch.nn.functional.pad(wav, (hop // 2, 0))[: hop * n_out]  # centre frame t on 320 t + 160
         return wav.clamp(-1.0, 1.0).float().contiguous()

@@ -22,6 +22,10 @@ How a chunk is synthesized (all positions in 50 Hz frames, ``hop`` = 320 samples
 3. ``final=True`` flushes everything: the total output length is exactly
    ``hop * total_frames`` (= the whole-utterance length for 50 Hz input, and for reduced
    input with the duration rule above).
+4. ``drain=True`` emits everything pushed so far like ``final`` but keeps the utterance
+   open. A simultaneous agent drains when its listener's playback would run dry before
+   more units can arrive: the pause then falls after the written text instead of cutting
+   its last phone (the held-back frames would otherwise be heard after the pause).
 
 Latency added by the wrapper: ``lookahead_frames`` x 20 ms (+ 2 reduced units when
 predicting durations).
@@ -137,6 +141,10 @@ class StreamingVocoder:
         self.seam_positions: List[int] = []
         self.durations: List[int] = []
 
+    def held_back_frames(self) -> int:
+        """50 Hz frames pushed (or pending durations) but not emitted yet: what ``drain`` would add."""
+        return max(0, self._n_frames - self._emitted // self.hop) + len(self._pending)
+
     @property
     def emitted_samples(self) -> int:
         """Samples returned so far (16 kHz)."""
@@ -158,17 +166,23 @@ class StreamingVocoder:
         self._pending = self._pending[n_commit:]
         return torch.repeat_interleave(units, d)
 
-    def push(self, new_units: Any, final: bool = False) -> torch.Tensor:
+    def push(self, new_units: Any, final: bool = False, drain: bool = False) -> torch.Tensor:
         """Add units; return the audio that can be emitted now.
 
         Args:
             new_units: ``(m,)`` integer unit ids (reduced units if ``dur_prediction`` else
                 50 Hz frames); ``m`` may be 0 (e.g. a final flush).
             final: the utterance ends with these units: flush all held-back audio.
+            drain: emit the audio of every unit pushed so far, as ``final`` does, but keep
+                the utterance open: durations of the last ``duration_context`` units are
+                predicted without right context and the last ``lookahead_frames`` frames
+                are synthesized without it (no cross-fade at the next seam). For an agent
+                about to READ: the pause a listener hears while it waits for source then
+                falls after the written text instead of inside its last phone.
 
         Returns:
             ``(k,)`` float32 samples at 16 kHz continuing the previous outputs (``k`` may be
-            0). After ``final``, the concatenation of all outputs has
+            0). After ``final`` (or ``drain``), the concatenation of all outputs has
             ``hop * total_frames`` samples.
 
         Raises:
@@ -181,7 +195,7 @@ class StreamingVocoder:
         new = _as_units(raw, self.vocoder.n_units) if raw.numel() else torch.zeros(0, dtype=torch.long)
         if self.dur_prediction:
             self._pending.extend(int(v) for v in new)
-            new_frames = self._commit_durations(final)
+            new_frames = self._commit_durations(final or drain)
         else:
             new_frames = new
         self._frames = torch.cat([self._frames, new_frames])
@@ -189,9 +203,9 @@ class StreamingVocoder:
         if final:
             self._finished = True
         hop = self.hop
-        end_frame = self._n_frames if final else max(0, self._n_frames - self.lookahead_frames)
+        end_frame = self._n_frames if (final or drain) else max(0, self._n_frames - self.lookahead_frames)
         target_end = hop * end_frame
-        if target_end <= self._emitted and not (final and self._tail.numel()):
+        if target_end <= self._emitted and not ((final or drain) and self._tail.numel()):
             return torch.zeros(0)
         start_frame = self._emitted // hop
         w0 = max(0, start_frame - self.context_units)
