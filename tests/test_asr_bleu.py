@@ -212,6 +212,8 @@ def test_ctc_asr_trains_saves_resumes_and_transcribes(tmp_path):
     summary = train_ctc_asr.main(common + ["--max-steps", "45"])  # resumes from step 40
     assert summary["step"] == 45 and summary["steps_this_run"] == 5
     assert "resumed from" in (run / "train.log").read_text()
+    with pytest.raises(ValueError, match="dynamic-range-db"):  # the front end must not change on resume
+        train_ctc_asr.main(common + ["--max-steps", "46", "--dynamic-range-db", "0"])
 
     # fine-tuning a new run from this checkpoint with the robustness augmentations
     from researches.ctc_unity.asr_bleu.ctc_asr import load_checkpoint
@@ -219,7 +221,8 @@ def test_ctc_asr_trains_saves_resumes_and_transcribes(tmp_path):
     ft = tmp_path / "ft"
     ft_args = [a if a != str(run) else str(ft) for a in common]
     train_ctc_asr.main(ft_args + ["--max-steps", "2", "--init-from", str(run / "checkpoint_last.pt"),
-                                  "--tempo-perturb", "0.15", "--noise-std", "0.3", "--smooth-prob", "0.5"])
+                                  "--tempo-perturb", "0.15", "--noise-std", "0.3", "--smooth-prob", "0.5",
+                                  "--gain-db", "6", "--dynamic-range-db", "50"])
     ft_log = (ft / "train.log").read_text()
     assert "initialized from" in ft_log
     _, base_ckpt = load_checkpoint(str(run / "checkpoint_last.pt"))
@@ -230,12 +233,39 @@ def test_ctc_asr_trains_saves_resumes_and_transcribes(tmp_path):
              if v.is_floating_point()]  # (not BatchNorm's step counter)
     assert max(diffs) < 0.1, max(diffs)
 
+    assert base_ckpt["dynamic_range_db"] == 60.0 and ft_ckpt["dynamic_range_db"] == 50.0
     asr = build_transcriber(f"ctc:{run / 'checkpoint_best.pt'}")
-    assert isinstance(asr, CTCASRTranscriber)
+    assert isinstance(asr, CTCASRTranscriber) and asr.dynamic_range_db == 60.0
     wav, _ = load_audio(wavs[0])
     assert isinstance(asr.transcribe(wav), str)
     res = asr_bleu(wavs, SENTENCES, asr)
     assert 0.0 <= res["bleu"] <= 100.0 and res["wer"] is not None
+
+
+def test_dynamic_range_floor_makes_silence_uniform():
+    """Digital zeros, 16-bit quantization noise and faint noise give the same features after the floor."""
+    from researches.ctc_unity.asr_bleu.ctc_asr import features, floor_dynamic_range
+
+    rng = np.random.default_rng(0)
+    t = torch.arange(8000) / 16000.0
+    tone = 0.5 * torch.sin(2 * math.pi * 440 * t)
+    silences = {"zeros": torch.zeros(4000),
+                "quantization": torch.from_numpy(rng.integers(-1, 2, 4000) / 32768.0).float(),
+                "faint": torch.from_numpy(3e-5 * rng.standard_normal(4000)).float()}
+    raw = {k: features(torch.cat([tone, s, tone])) for k, s in silences.items()}
+    inside = slice(8000 // 160, (12000 - 400) // 160 + 1)  # frames whose 25 ms window is all silence
+    assert (raw["zeros"][inside] - raw["quantization"][inside]).abs().min() > 10  # without the floor: far apart
+    floored = {k: floor_dynamic_range(f, 60.0) for k, f in raw.items()}
+    for k in ("quantization", "faint"):
+        assert torch.allclose(floored[k][inside], floored["zeros"][inside]), k
+    f = raw["zeros"]
+    floor = float(f.max()) - 60.0 * math.log(10) / 10
+    kept = f > floor + 1e-6
+    assert torch.equal(floored["zeros"][kept], f[kept]) and float(floored["zeros"].min()) == pytest.approx(floor)
+    # a gain shifts every floored feature by the same constant
+    g = features(2.0 * torch.cat([tone, silences["zeros"], tone]))
+    assert torch.allclose(floor_dynamic_range(g, 60.0) - floored["zeros"], torch.full_like(g, math.log(4.0)), atol=1e-3)
+    assert floor_dynamic_range(f, None) is f and floor_dynamic_range(f, 0) is f
 
 
 def test_tempo_perturb_and_robustness_augment():

@@ -23,8 +23,9 @@ A checkpoint (``torch.save`` dict, loadable with ``weights_only=True``) holds::
     (+ training state: step, epoch, optimizer, scheduler, best_wer, train_config, ...)
 """
 import logging
+import math
 import os
-from typing import Dict, Iterable, List, Sequence, Tuple
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 import torch
 from torch import nn
@@ -88,6 +89,31 @@ def features(waveform: torch.Tensor) -> torch.Tensor:
         ValueError: audio shorter than one 25 ms window (400 samples).
     """
     return torch.from_numpy(compute_fbank(waveform))
+
+
+def floor_dynamic_range(feats: torch.Tensor, dynamic_range_db: Optional[float]) -> torch.Tensor:
+    """Clamp log-mel energies to at most ``dynamic_range_db`` dB below the utterance's maximum.
+
+    Makes the features of near-silent audio independent of what the silence is made of:
+    digital zeros (as in espeak-ng output, ``log(eps)`` = -15.9), 16-bit quantization noise
+    (about 0) or a vocoder's low-level noise all become the same floor, and the floor moves
+    with the signal's gain. Without it an ASR trained on digital silence transcribes a
+    vocoder's float output and the same audio saved as 16-bit PCM very differently (measured
+    here: 72 against 37 ASR-BLEU). Whisper's log-mel front end clamps the same way at 80 dB
+    (Radford et al. 2022); the toolkit trains with 60 dB, which also floors 16-bit
+    quantization noise in the wide high-frequency mel bands.
+
+    Args:
+        feats: ``(n_frames, n_mels)`` natural-log mel energies (:func:`features`).
+        dynamic_range_db: the range in dB; ``None`` or 0 leaves the features unchanged.
+
+    Returns:
+        tensor of the same shape and dtype.
+    """
+    if not dynamic_range_db or feats.numel() == 0:
+        return feats
+    floor = float(feats.max()) - float(dynamic_range_db) * math.log(10.0) / 10.0
+    return torch.clamp(feats, min=floor)
 
 
 class CTCASRModel(nn.Module):
@@ -230,6 +256,7 @@ class CTCASRTranscriber(Transcriber):
         self.vocab = ckpt["vocab"]
         self.mean = ckpt["cmvn_mean"].to(device)
         self.std = ckpt["cmvn_std"].to(device)
+        self.dynamic_range_db = ckpt.get("dynamic_range_db")  # absent in checkpoints before the option
         self.device = device
         self.name = f"ctc:{path}"
 
@@ -245,6 +272,7 @@ class CTCASRTranscriber(Transcriber):
         wav = as_waveform(waveform)
         if wav.numel() < 400:
             return ""
-        feats = apply_cmvn(features(wav).to(self.device), self.mean, self.std)[None]
+        feats = floor_dynamic_range(features(wav), self.dynamic_range_db)
+        feats = apply_cmvn(feats.to(self.device), self.mean, self.std)[None]
         log_probs, lengths = self.model(feats, torch.tensor([feats.shape[1]], device=self.device))
         return greedy_decode(log_probs.cpu(), lengths.cpu(), self.vocab)[0]

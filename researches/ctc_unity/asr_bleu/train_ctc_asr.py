@@ -52,7 +52,7 @@ import torch
 from ..datasets.atomic import atomic_open
 from ..datasets.audio_io import load_audio
 from ..modules.ctc_decoding import error_rate
-from .ctc_asr import (CTCASRModel, apply_cmvn, build_vocab, encode_text, features, greedy_decode,
+from .ctc_asr import (CTCASRModel, apply_cmvn, build_vocab, encode_text, features, floor_dynamic_range, greedy_decode,
                       load_checkpoint, save_checkpoint)
 from .normalize import normalize_text
 from .scorer import read_lines
@@ -356,6 +356,12 @@ def get_parser() -> argparse.ArgumentParser:
                    help="max std of additive Gaussian noise on normalized features (0: off)")
     p.add_argument("--smooth-prob", type=float, default=0.0,
                    help="probability of 3-tap time/frequency smoothing of an utterance (0: off)")
+    p.add_argument("--dynamic-range-db", type=float, default=60.0,
+                   help="clamp log-mel energies to this many dB below each utterance's maximum, in training "
+                        "and (stored in the checkpoint) in transcription: silence made of digital zeros, "
+                        "16-bit quantization noise or vocoder noise then looks the same (0: off)")
+    p.add_argument("--gain-db", type=float, default=0.0,
+                   help="random gain per training utterance, uniform in +-this many dB (0: off)")
     p.add_argument("--init-from", default=None,
                    help="start a new run from this ASR checkpoint's weights, vocabulary and CMVN "
                         "(fine-tuning, e.g. with the robustness augmentations); ignored when resuming")
@@ -406,6 +412,7 @@ def train(args: argparse.Namespace) -> Dict:
             texts = texts[:limit]
         texts = [normalize_text(t) for t in texts]
         feats = load_features(wav_list, cache, args.workers, limit)
+        feats = [floor_dynamic_range(f, args.dynamic_range_db) for f in feats]
         data[split] = (feats, texts)
 
     ckpt_last = os.path.join(run, "checkpoint_last.pt")
@@ -420,6 +427,9 @@ def train(args: argparse.Namespace) -> Dict:
         if {k: resumed["model_config"][k] for k in MODEL_KEYS} != {k: model_config[k] for k in MODEL_KEYS}:
             raise ValueError(f"{ckpt_last}: model configuration {resumed['model_config']} differs from the "
                              f"requested {model_config}; use another --run-dir")
+        if resumed.get("dynamic_range_db") != (args.dynamic_range_db or None):
+            raise ValueError(f"{ckpt_last} was trained with --dynamic-range-db {resumed.get('dynamic_range_db') or 0}, "
+                             f"not {args.dynamic_range_db}; pass the same value or use another --run-dir")
         vocab = resumed["vocab"]
         mean, std = resumed["cmvn_mean"], resumed["cmvn_std"]
     elif args.init_from:
@@ -500,6 +510,7 @@ def train(args: argparse.Namespace) -> Dict:
 
     def save(is_best: bool) -> None:
         extra = {"step": step, "epoch": epoch, "batch_pos": batch_pos, "best": {k: v for k, v in best.items()},
+                 "dynamic_range_db": args.dynamic_range_db or None,
                  "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
                  "train_config": {k: (v if not isinstance(v, list) else list(v)) for k, v in train_config.items()}}
         save_checkpoint(ckpt_last, model, model_config, vocab, mean, std, **extra)
@@ -535,6 +546,9 @@ def train(args: argparse.Namespace) -> Dict:
                     break
                 idx = [train_keep[j] for j in batches[order[batch_pos]]]
                 utts = [data["train"][0][i] for i in idx]
+                if args.gain_db > 0:  # a gain is a constant in log-mel (the floor is relative)
+                    nats = math.log(10.0) / 10.0
+                    utts = [f.float() + rng.uniform(-args.gain_db, args.gain_db) * nats for f in utts]
                 if args.tempo_perturb > 0:
                     utts = [tempo_perturb(f, rng.uniform(1 - args.tempo_perturb, 1 + args.tempo_perturb)) for f in utts]
                 x, x_len = collate(utts, mean, std)
