@@ -7,12 +7,10 @@
 #   TASKS ("s2tt s2st")  POLICIES ("alignment word wait-k")  SEGMENTS ("160 320 640 1280 offline")
 #   DEVICE (cpu|cuda)  MAX_INSTANCES (all)  OUT (runs/simuleval/<model run name>)
 #   AGENT_ARGS (extra agent options, e.g. "--word-holdback 1" or "--no-vocoder-drain")
-#   ASR_BACKEND (S2ST ASR-BLEU back end: ctc:runs/asr_ctc_robust/checkpoint_best.pt, else
-#                ctc:runs/asr_ctc/checkpoint_best.pt, whichever train_asr.sh produced, else pocketsphinx)
-#   VOCODER (S2ST vocoder config; default: the Griffin-Lim fallback, with the duration predictor of
-#            runs/vocoder_cpu when that CodeHiFiGAN is trained -- on 2 CPU cores it renders worse
-#            than Griffin-Lim but predicts durations far better than per-unit means (README);
-#            VOCODER=runs/vocoder_cpu/config.json uses the CodeHiFiGAN itself)
+#   ASR_BACKEND (S2ST ASR-BLEU back end: ctc:<first of runs/asr_ctc_pause, runs/asr_ctc_floor,
+#                runs/asr_ctc_robust, runs/asr_ctc that train_asr.sh produced>/checkpoint_best.pt, else pocketsphinx)
+#   VOCODER (S2ST vocoder config; default: the CodeHiFiGAN of train_vocoder.sh, runs/vocoder_cpu, when
+#            trained, else the zero-training Griffin-Lim fallback with per-unit mean durations)
 # Output: OUT/<task>_<policy>_<segment>/ (SimulEval logs, scores, wavs), OUT/results.csv, OUT/quality_latency.png
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
@@ -27,7 +25,8 @@ SEGMENTS="${SEGMENTS:-160 320 640 1280 offline}"
 DEVICE="${DEVICE:-cpu}"
 if [ -z "${ASR_BACKEND:-}" ]; then
   ASR_BACKEND=pocketsphinx
-  for c in runs/asr_ctc_robust/checkpoint_best.pt runs/asr_ctc/checkpoint_best.pt; do
+  for c in runs/asr_ctc_pause runs/asr_ctc_floor runs/asr_ctc_robust runs/asr_ctc; do
+    c="$c/checkpoint_best.pt"
     if [ -f "$c" ]; then ASR_BACKEND="ctc:$c"; break; fi
   done
 fi
@@ -38,8 +37,11 @@ if [ ! -f "$MODEL" ]; then
   else echo "[simuleval] model not found: $MODEL" >&2; exit 1; fi
 fi
 if [ -z "${VOCODER:-}" ]; then
-  DUR=(); [ -f runs/vocoder_cpu/config.json ] && DUR=(--durations-from runs/vocoder_cpu)
-  VOCODER=$($PY scripts/fallback_vocoder_config.py --data "$DATA" --out "$OUT/fallback_vocoder.json" "${DUR[@]}")
+  if [ -f runs/vocoder_cpu/config.json ] && [ -f runs/vocoder_cpu/checkpoint_best.pt ]; then
+    VOCODER=runs/vocoder_cpu/config.json
+  else
+    VOCODER=$($PY scripts/fallback_vocoder_config.py --data "$DATA" --out "$OUT/fallback_vocoder.json")
+  fi
 fi
 echo "[simuleval] vocoder: $VOCODER; ASR-BLEU back end: $ASR_BACKEND"
 LIST="$DATA/simuleval/$SPLIT"

@@ -9,10 +9,18 @@
 # folder with simuleval/{train,dev}/{tgt_wav_list,target}.txt), RUN, MAX_MINUTES, MAX_STEPS,
 # DEVICE (auto|cpu|cuda), THREADS (torch CPU threads, 0 = default), WORKERS (feature extraction),
 # AUGMENT (robustness augmentations on top of SpecAugment; default "--tempo-perturb 0.15 --noise-std 0.3
-# --smooth-prob 0.3"; AUGMENT="" turns them off). Without them the ASR is brittle: a 10 % tempo change
-# of the reference speech cost 20 BLEU. To make an existing ASR robust, fine-tune it into a new run:
-#   RUN=runs/asr_ctc_robust MAX_STEPS=600 bash train_asr.sh --init-from runs/asr_ctc/checkpoint_best.pt \
-#       --cache-dir runs/asr_ctc/cache --lr 8e-4 --warmup 100 --eval-every 250
+# --smooth-prob 0.3 --gain-db 6 --pause-prob 0.5"; AUGMENT="" turns them off). Without them the ASR is
+# brittle: a 10 % tempo change of the reference speech cost 20 BLEU, and pauses (which simultaneous
+# output has) 30. New runs also floor log-mel energies 60 dB below each utterance's maximum
+# (--dynamic-range-db), so that digital silence and a vocoder's or 16-bit PCM's noise floor look alike.
+# To make an existing ASR robust, fine-tune it into a new run (how runs/asr_ctc_pause was made):
+#   RUN=runs/asr_ctc_robust MAX_STEPS=600 AUGMENT="--tempo-perturb 0.15 --noise-std 0.3 --smooth-prob 0.3" \
+#       bash train_asr.sh --init-from runs/asr_ctc/checkpoint_best.pt --cache-dir runs/asr_ctc/cache \
+#       --lr 8e-4 --warmup 100 --eval-every 250 --dynamic-range-db 0
+#   RUN=runs/asr_ctc_floor MAX_STEPS=400 AUGMENT="... --gain-db 6" bash train_asr.sh \
+#       --init-from runs/asr_ctc_robust/checkpoint_best.pt --cache-dir runs/asr_ctc/cache --lr 8e-4 --warmup 100
+#   RUN=runs/asr_ctc_pause MAX_STEPS=300 bash train_asr.sh --init-from runs/asr_ctc_floor/checkpoint_best.pt \
+#       --cache-dir runs/asr_ctc/cache --lr 6e-4 --warmup 50 --eval-every 100
 # Use the result with: scripts/asr_bleu.py --backend ctc:$RUN/checkpoint_best.pt ...
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
@@ -34,5 +42,5 @@ $PY -m researches.ctc_unity.asr_bleu.train_ctc_asr \
   --dev-wav-list "$SV/dev/tgt_wav_list.txt" --dev-text "$SV/dev/target.txt" \
   --run-dir "$RUN" --max-minutes "$MAX_MINUTES" --max-steps "${MAX_STEPS:-0}" \
   --device "${DEVICE:-auto}" --threads "${THREADS:-0}" --workers "${WORKERS:-1}" \
-  ${AUGMENT---tempo-perturb 0.15 --noise-std 0.3 --smooth-prob 0.3} "$@"
+  ${AUGMENT---tempo-perturb 0.15 --noise-std 0.3 --smooth-prob 0.3 --gain-db 6 --pause-prob 0.5} "$@"
 echo "[train_asr] wall time: $(( $(date +%s) - t0 )) s; checkpoint: $RUN/checkpoint_best.pt"

@@ -296,6 +296,24 @@ def test_tempo_perturb_and_robustness_augment():
     assert 0 < y[0].std().item() <= 0.5 + 0.05
 
 
+def test_insert_pauses_keeps_content_in_order():
+    import random
+
+    from researches.ctc_unity.asr_bleu.train_ctc_asr import insert_pauses
+
+    x = torch.arange(1, 101, dtype=torch.float32)[:, None].repeat(1, 4) + 20.0  # frame t has value t + 21
+    for seed in range(5):
+        y = insert_pauses(x, random.Random(seed), 3, 10, 100, dynamic_range_db=60.0)
+        floor = float(x.max()) - 60.0 * math.log(10) / 10
+        speech = y[:, 0] != floor
+        assert int(speech.sum()) == 100 and torch.equal(y[speech], x)  # every frame kept, in order
+        n_pause = y.shape[0] - 100
+        assert 10 <= n_pause <= 300
+        assert torch.all(y[~speech] == floor)
+    z = insert_pauses(x, random.Random(0), 1, 5, 5)  # without a floor: the utterance's minimum
+    assert z.shape[0] == 105 and float(z.min()) == float(x.min())
+
+
 # ---------------------------------------------------------------- wav2vec2
 TINY_W2V = dict(extractor_mode="group_norm", extractor_conv_layer_config=[[8, 10, 5], [8, 3, 2], [8, 2, 2]],
                 extractor_conv_bias=False, encoder_embed_dim=16, encoder_projection_dropout=0.0,
