@@ -17,7 +17,8 @@
 #   RUN=runs/asr_ctc_robust MAX_STEPS=600 AUGMENT="--tempo-perturb 0.15 --noise-std 0.3 --smooth-prob 0.3" \
 #       bash train_asr.sh --init-from runs/asr_ctc/checkpoint_best.pt --cache-dir runs/asr_ctc/cache \
 #       --lr 8e-4 --warmup 100 --eval-every 250 --dynamic-range-db 0
-#   RUN=runs/asr_ctc_floor MAX_STEPS=400 AUGMENT="... --gain-db 6" bash train_asr.sh \
+#   RUN=runs/asr_ctc_floor MAX_STEPS=400 AUGMENT="--tempo-perturb 0.15 --noise-std 0.3 --smooth-prob 0.3 --gain-db 6" \
+#       bash train_asr.sh --dynamic-range-db 60 \
 #       --init-from runs/asr_ctc_robust/checkpoint_best.pt --cache-dir runs/asr_ctc/cache --lr 8e-4 --warmup 100
 #   RUN=runs/asr_ctc_pause MAX_STEPS=300 bash train_asr.sh --init-from runs/asr_ctc_floor/checkpoint_best.pt \
 #       --cache-dir runs/asr_ctc/cache --lr 6e-4 --warmup 50 --eval-every 100
