@@ -6,7 +6,9 @@ of the current instance) and a policy; the entry files combine it with SimulEval
 
 * ``asr``: complete source words of the ASR-CTC prefix;
 * ``s2tt``: complete target words of the committed MT tokens;
-* ``s2st``: speech for the committed MT tokens (CTC unit decoder + unit vocoder).
+* ``s2st``: speech for the committed MT tokens (CTC unit decoder + unit vocoder); the
+  streaming vocoder's held-back audio is drained when the listener's playback would run dry
+  (``--vocoder-drain``), so the pauses SimulEval inserts fall after the written text.
 
 Every ``policy()`` call reads only the samples that arrived since the previous call.
 """
