@@ -6,7 +6,7 @@
 #   MODEL (runs/echostream_cpu/checkpoints/checkpoint_best.pt)   DATA (data/embedded/s2st)   SPLIT (test)
 #   TASKS ("s2tt s2st")  POLICIES ("alignment word wait-k")  SEGMENTS ("160 320 640 1280 offline")
 #   DEVICE (cpu|cuda)  MAX_INSTANCES (all)  OUT (runs/simuleval/<model run name>)
-#   AGENT_ARGS (extra agent options, e.g. "--word-holdback 1" or "--no-vocoder-drain")
+#   AGENT_ARGS (extra agent options, e.g. "--word-holdback 1" or "--vocoder-drain never")
 #   ASR_BACKEND (S2ST ASR-BLEU back end: ctc:<first of runs/asr_ctc_pause, runs/asr_ctc_floor,
 #                runs/asr_ctc_robust, runs/asr_ctc that train_asr.sh produced>/checkpoint_best.pt, else pocketsphinx)
 #   VOCODER (S2ST vocoder config; default: the CodeHiFiGAN of train_vocoder.sh, runs/vocoder_cpu, when

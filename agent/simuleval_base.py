@@ -12,7 +12,6 @@ of the current instance) and a policy; the entry files combine it with SimulEval
 
 Every ``policy()`` call reads only the samples that arrived since the previous call.
 """
-import argparse
 import json
 import logging
 import os
@@ -39,6 +38,7 @@ from .streaming_translator import StreamingTranslator  # noqa: E402
 
 logger = logging.getLogger("echostream.agent")
 FRAME_MS = 40  # one encoder frame
+SAMPLE_RATE = 16000  # agents read and write 16 kHz audio
 
 
 def keep_speech_output_elapsed() -> None:
@@ -198,7 +198,7 @@ class EchoStreamAgentMixin:
         """READ or WRITE after the samples that arrived since the previous call."""
         t0 = time.perf_counter()
         states = states or self.states
-        if states.source_sample_rate not in (0, 16000):
+        if states.source_sample_rate not in (0, SAMPLE_RATE):
             raise ValueError(f"EchoStream agents need 16 kHz input, got {states.source_sample_rate} Hz "
                              "(resample the audio, e.g. with the demo's loader)")
         new = states.source[self.n_samples_read:]
@@ -253,32 +253,37 @@ class EchoStreamAgentMixin:
         if done:
             if not samples:  # SimulEval writes the wav only on a non-empty final segment
                 samples = [0.0] * 160
-            return WriteAction(SpeechSegment(content=samples, sample_rate=16000, finished=True), finished=True)
+            return WriteAction(SpeechSegment(content=samples, sample_rate=SAMPLE_RATE, finished=True), finished=True)
         if samples:
-            return WriteAction(SpeechSegment(content=samples, sample_rate=16000, finished=False), finished=False)
+            return WriteAction(SpeechSegment(content=samples, sample_rate=SAMPLE_RATE, finished=False), finished=False)
         return ReadAction()
 
-
     def _synthesize(self, units: List[int], done: bool) -> List[float]:
-        """Audio (16 kHz samples) for newly written units, draining the vocoder as ``--vocoder-drain`` says.
+        """Audio for newly written units, draining the vocoder as ``--vocoder-drain`` says.
 
-        The playback clock follows SimulEval's speech-output timeline: a segment written
-        after ``now`` ms of source starts at ``max(playback end, now)``. With ``underrun``
-        the vocoder is drained when the audio queued for the listener ends before the next
-        source segment (``--source-segment-size`` ms) can arrive, i.e. when a pause is
-        unavoidable anyway.
+        The playback clock follows SimulEval 1.1.4's speech-output timeline: a segment
+        written after ``now`` ms of source starts at ``max(playback end, now)``. With
+        ``underrun`` the vocoder is drained when the audio queued for the listener ends
+        before the next source segment (``--source-segment-size`` ms) can arrive, i.e. when a
+        pause is unavoidable anyway. O(new units) per call.
+
+        Args:
+            units: reduced unit ids written since the previous call (may be empty).
+            done: the instance ends: everything is flushed.
+
+        Returns:
+            float samples at 16 kHz (possibly none).
         """
         mode = getattr(self.args, "vocoder_drain", "underrun")
-        drain = mode == "always"
-        out = self.vocoder.push(units, final=done, drain=drain) if (units or done) else torch.zeros(0)
-        now_ms = 1000.0 * self.n_samples_read / 16000
-        if mode == "underrun" and not done:
-            queue_end = max(self.playback_end_ms, now_ms) + 1000.0 * out.numel() / 16000
+        out = self.vocoder.push(units, final=done, drain=mode == "always") if (units or done) else torch.zeros(0)
+        now_ms = 1000.0 * self.n_samples_read / SAMPLE_RATE
+        start_ms = max(self.playback_end_ms, now_ms)
+        if mode == "underrun" and not done and self.vocoder.held_back_frames() > 0:
             segment_ms = getattr(self.args, "source_segment_size", 320) or 320
-            if queue_end - now_ms < segment_ms and self.vocoder.held_back_frames() > 0:
+            if start_ms + 1000.0 * out.numel() / SAMPLE_RATE - now_ms < segment_ms:
                 out = torch.cat([out, self.vocoder.push([], drain=True)])
         if out.numel():
-            self.playback_end_ms = max(self.playback_end_ms, now_ms) + 1000.0 * out.numel() / 16000
+            self.playback_end_ms = start_ms + 1000.0 * out.numel() / SAMPLE_RATE
         return out.tolist()
 
 

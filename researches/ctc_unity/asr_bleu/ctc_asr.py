@@ -91,6 +91,9 @@ def features(waveform: torch.Tensor) -> torch.Tensor:
     return torch.from_numpy(compute_fbank(waveform))
 
 
+DB_TO_NATS = math.log(10.0) / 10.0  # a power ratio of 1 dB as a difference of natural-log energies
+
+
 def floor_dynamic_range(feats: torch.Tensor, dynamic_range_db: Optional[float]) -> torch.Tensor:
     """Clamp log-mel energies to at most ``dynamic_range_db`` dB below the utterance's maximum.
 
@@ -112,7 +115,7 @@ def floor_dynamic_range(feats: torch.Tensor, dynamic_range_db: Optional[float]) 
     """
     if not dynamic_range_db or feats.numel() == 0:
         return feats
-    floor = float(feats.max()) - float(dynamic_range_db) * math.log(10.0) / 10.0
+    floor = float(feats.max()) - float(dynamic_range_db) * DB_TO_NATS
     return torch.clamp(feats, min=floor)
 
 

@@ -52,7 +52,7 @@ import torch
 from ..datasets.atomic import atomic_open
 from ..datasets.audio_io import load_audio
 from ..modules.ctc_decoding import error_rate
-from .ctc_asr import (CTCASRModel, apply_cmvn, build_vocab, encode_text, features, floor_dynamic_range, greedy_decode,
+from .ctc_asr import (DB_TO_NATS, CTCASRModel, apply_cmvn, build_vocab, encode_text, features, floor_dynamic_range, greedy_decode,
                       load_checkpoint, save_checkpoint)
 from .normalize import normalize_text
 from .scorer import read_lines
@@ -226,7 +226,7 @@ def insert_pauses(feats: torch.Tensor, rng: random.Random, max_pauses: int, min_
     x = feats.float()
     if x.shape[0] == 0 or max_pauses < 1:
         return x
-    floor = float(x.min()) if not dynamic_range_db else float(x.max()) - dynamic_range_db * math.log(10.0) / 10.0
+    floor = float(x.min()) if not dynamic_range_db else float(x.max()) - dynamic_range_db * DB_TO_NATS
     cuts = sorted(rng.randint(1, x.shape[0]) for _ in range(rng.randint(1, max_pauses)))
     parts, prev = [], 0
     for c in cuts:
@@ -585,8 +585,7 @@ def train(args: argparse.Namespace) -> Dict:
                 idx = [train_keep[j] for j in batches[order[batch_pos]]]
                 utts = [data["train"][0][i] for i in idx]
                 if args.gain_db > 0:  # a gain is a constant in log-mel (the floor is relative)
-                    nats = math.log(10.0) / 10.0
-                    utts = [f.float() + rng.uniform(-args.gain_db, args.gain_db) * nats for f in utts]
+                    utts = [f.float() + rng.uniform(-args.gain_db, args.gain_db) * DB_TO_NATS for f in utts]
                 if args.pause_prob > 0:
                     utts = [insert_pauses(f, rng, 3, args.pause_ms[0] // 10, args.pause_ms[1] // 10, args.dynamic_range_db)
                             if rng.random() < args.pause_prob else f for f in utts]
