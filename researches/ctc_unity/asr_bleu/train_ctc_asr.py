@@ -397,7 +397,11 @@ def get_parser() -> argparse.ArgumentParser:
     p.add_argument("--gain-db", type=float, default=0.0,
                    help="random gain per training utterance, uniform in +-this many dB (0: off)")
     p.add_argument("--pause-prob", type=float, default=0.0,
-                   help="probability of inserting 1-3 pauses (silence of --pause-ms) into a training utterance")
+                   help="probability of inserting 1..--max-pauses pauses (silence of --pause-ms) into a training "
+                        "utterance")
+    p.add_argument("--max-pauses", type=int, default=3,
+                   help="at most this many pauses per augmented utterance (word-level simultaneous output at "
+                        "320 ms has about 2 per utterance, some have 6)")
     p.add_argument("--pause-ms", type=int, nargs=2, default=[100, 1000], metavar=("MIN", "MAX"),
                    help="pause length range (ms)")
     p.add_argument("--init-from", default=None,
@@ -587,7 +591,7 @@ def train(args: argparse.Namespace) -> Dict:
                 if args.gain_db > 0:  # a gain is a constant in log-mel (the floor is relative)
                     utts = [f.float() + rng.uniform(-args.gain_db, args.gain_db) * DB_TO_NATS for f in utts]
                 if args.pause_prob > 0:
-                    utts = [insert_pauses(f, rng, 3, args.pause_ms[0] // 10, args.pause_ms[1] // 10, args.dynamic_range_db)
+                    utts = [insert_pauses(f, rng, args.max_pauses, args.pause_ms[0] // 10, args.pause_ms[1] // 10, args.dynamic_range_db)
                             if rng.random() < args.pause_prob else f for f in utts]
                 if args.tempo_perturb > 0:
                     utts = [tempo_perturb(f, rng.uniform(1 - args.tempo_perturb, 1 + args.tempo_perturb)) for f in utts]
