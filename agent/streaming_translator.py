@@ -191,7 +191,8 @@ class StreamingTranslator:
         if not self.hyp.ended:
             raise RuntimeError("end_sentence() needs a hypothesis ending in </s>")
         self.commit(len(self.hyp.tokens) - 1)
-        self.committed_states.append(self.hyp.states[0])
+        if self.model.unit_states == "read":  # the position that has read the last token
+            self.committed_states.append(self.hyp.states[0])
         self.sentences.append(self.committed)
         n_st = len(self.sentence_st_tokens)
         self.st_offset += min(len(self.committed), n_st)
@@ -249,7 +250,8 @@ class StreamingTranslator:
         self.hyp.tokens, self.hyp.states = self.hyp.tokens[n:], self.hyp.states[n:]
         out = []
         for t, s in zip(tokens, states):
-            self.committed_states.append(s)
+            if t != self.mt_dict.eos() or self.model.unit_states == "read":
+                self.committed_states.append(s)  # s predicted t (and has read the token before)
             if t == self.mt_dict.eos():
                 self.finished = True
                 break
@@ -280,8 +282,14 @@ class StreamingTranslator:
     # ------------------------------------------------------------------ units
     @torch.no_grad()
     def units_for_new_text(self) -> List[int]:
-        """Unit ids (0..K-1, reduced) for the committed text states not yet synthesized
-        (``</s>`` states included once committed)."""
+        """Unit ids (0..K-1, reduced) for the committed text states not yet synthesized.
+
+        Each committed token contributes the decoder state that predicted it. With the
+        default ``--unit-states read`` the model places a token's units mostly on the
+        *next* position (which has read the token), so a written word's last sounds come
+        with the next write (and ``</s>``'s state completes the stream); with ``predict``
+        they are complete at once.
+        """
         new_states = self.committed_states[self.units_fed:]
         if not new_states:
             return []

@@ -74,6 +74,82 @@ def test_streaming_with_full_segment_equals_offline_greedy(loaded, policy_name):
         assert tr.finished or len(tr.committed) == 25
 
 
+
+def _greedy_units(model, logits):
+    ud = model.unit_decoder.dictionary
+    out, last = [], None
+    for u in logits.argmax(-1)[:, 0].tolist():
+        if u != last and u != ud.bos() and u >= ud.nspecial:
+            out.append(u - ud.nspecial)
+        last = u
+    return out
+
+
+@pytest.mark.parametrize("unit_states", ["read", "predict"])
+def test_streamed_units_equal_offline_units(loaded, unit_states):
+    """Units written piece by piece equal one unit-decoder pass over the same decoder positions,
+    and (full context) the offline teacher-forced units; ``predict`` drops the ``</s>`` position."""
+    from agent.policies import build_policy
+    from agent.streaming_translator import StreamingTranslator
+
+    model, task, (asr_dict, mt_dict), cmvn, wavs = loaded
+    old, old_segment = getattr(model.args, "unit_states", None), model.encoder.segment_length
+    model.args.unit_states = unit_states
+    try:
+        wav = load_audio(wavs[0])[0]
+        # chunked stream, units fetched after every policy step
+        tr = StreamingTranslator(model, asr_dict, mt_dict, cmvn, segment_length=2, max_len=25)
+        policy = build_policy("word")
+        units = []
+        for s in range(0, wav.numel(), 1280):
+            tr.read(wav[s:s + 1280].tolist(), s + 1280 >= wav.numel())
+            n = policy.decide(tr)
+            if n:
+                tr.commit(n)
+            if tr.hyp.tokens:
+                tr.rollback()
+            units += tr.units_for_new_text()
+        assert tr.finished
+        n_tokens = len(tr.all_committed())
+        assert len(tr.committed_states) == n_tokens + (1 if unit_states == "read" else 0)
+        with torch.no_grad():
+            whole, _ = model.unit_decoder(torch.cat(tr.committed_states, 0), None)
+        assert units == _greedy_units(model, whole)
+        # full context: equal to the offline decoder teacher-forced on the same tokens
+        model.encoder.segment_length = 0
+        tr = StreamingTranslator(model, asr_dict, mt_dict, cmvn, segment_length=0, max_len=25)
+        _stream(tr, build_policy("word"), wav, 5120)
+        streamed = tr.units_for_new_text()
+        x = (compute_fbank(wav) - np.load(cmvn)["mean"]) / np.load(cmvn)["std"]
+        x = torch.from_numpy(np.asarray(x, dtype=np.float32))[None]
+        with torch.no_grad():
+            enc = model.encoder(x, torch.tensor([x.size(1)]), segment_length=0)
+            prev = torch.tensor([[mt_dict.eos()] + tr.all_committed()])
+            _, extra = model.decoder(prev, encoder_out=enc)
+            logits, mask = model.forward_units(model.text_states(extra), None)
+        if mask is not None:
+            logits = logits[~mask[0]]
+        assert streamed == _greedy_units(model, logits)
+    finally:
+        model.args.unit_states, model.encoder.segment_length = old, old_segment
+
+
+def test_unit_input_mask_drops_the_eos_position(loaded):
+    model = loaded[0]
+    pad = torch.tensor([[False, False, False, True], [False, False, False, False]])
+    old = getattr(model.args, "unit_states", None)
+    try:
+        model.args.unit_states = "predict"
+        mask = model.unit_input_mask(pad, 4, 2, "cpu")
+        assert mask.tolist() == [[False, False, True, True], [False, False, False, True]]
+        with pytest.raises(ValueError):
+            model.unit_input_mask(torch.tensor([[False, True]]), 2, 1, "cpu")
+        model.args.unit_states = "read"
+        assert model.unit_input_mask(torch.zeros(2, 4, dtype=torch.bool), 4, 2, "cpu") is None
+    finally:
+        model.args.unit_states = old
+
+
 def test_cross_attention_cache_extension_equals_full_projection(loaded):
     from agent.streaming_translator import StreamingTranslator
 

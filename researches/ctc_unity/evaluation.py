@@ -106,7 +106,7 @@ def evaluate(model, task, split: str = "test", beam: int = 5, max_sentences: int
             prev[i, 1:len(t)] = t[:-1]
         _, extra = model.decoder(prev, encoder_out=out["encoder_out"])
         mask = prev.eq(mt_dict.pad())
-        logits, umask = model.forward_units(model.text_states(extra), mask if mask.any() else None)
+        logits, umask = model.forward_units(model.text_states(extra), mask)
         ulen = (~umask).sum(-1) if umask is not None else torch.full((logits.size(1),), logits.size(0))
         res["unit_hyp"].extend(ctc_greedy(logits, ulen))
     report = {

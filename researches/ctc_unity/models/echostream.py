@@ -97,6 +97,13 @@ class EchoStreamModel(FairseqEncoderDecoderModel):
         a("--unit-decoder-ffn-embed-dim", type=int, help="FFN size of the CTC unit decoder")
         a("--ctc-upsample-rate", type=int, help="unit frames per MT decoder state")
         a("--unit-decoder-window", type=int, help="unit decoder attention window in unit frames (0 = unlimited)")
+        a("--unit-states", choices=["read", "predict"],
+          help="MT decoder positions the unit decoder reads: 'read' (all positions: the last one, which has "
+               "read the final token, is included; StreamSpeech's) or 'predict' (the positions that "
+               "predicted each token: a written word's units are then complete when it is written)")
+        a("--train-unit-decoder-only", action="store_true",
+          help="freeze everything but the T2U encoder and the unit decoder (e.g. to fine-tune a trained "
+               "model to --unit-states predict; the text side, and so S2TT, stays as it was)")
         a("--dropout", type=float)
         a("--attention-dropout", type=float)
         a("--activation-dropout", type=float)
@@ -161,6 +168,10 @@ class EchoStreamModel(FairseqEncoderDecoderModel):
                               upsample_rate=args.ctc_upsample_rate, dropout=args.dropout,
                               window=args.unit_decoder_window)
         model = cls(args, encoder, mt, asr, st, synth, unit, names)
+        if getattr(args, "train_unit_decoder_only", False):
+            trainable = {id(p) for m in (synth, unit) if m is not None for p in m.parameters()}
+            for p in model.parameters():
+                p.requires_grad_(id(p) in trainable)
         n_params = sum(p.numel() for p in model.parameters())
         logger.info(f"EchoStream model: {n_params:,} parameters")
         return model
@@ -173,10 +184,39 @@ class EchoStreamModel(FairseqEncoderDecoderModel):
         return x
 
     def forward_units(self, text_states: Tensor, text_padding_mask: Optional[Tensor]):
-        """T2U encoder (if any) + CTC unit decoder: ``(T_text, B, C)`` -> ``(T_text*r, B, V_unit)`` logits, mask."""
+        """T2U encoder (if any) + CTC unit decoder: ``(T_text, B, C)`` -> ``(T_text*r, B, V_unit)`` logits, mask.
+
+        ``text_states`` are the states of all MT decoder positions (``</s>``-shifted input,
+        right-padded). With ``--unit-states predict`` each sequence's last position (the one
+        that predicts ``</s>``) is masked out, so every token's units come from the position
+        that predicted it.
+        """
+        text_padding_mask = self.unit_input_mask(text_padding_mask, text_states.size(0), text_states.size(1),
+                                                 text_states.device)
         if self.synthesizer_encoder is not None:
             text_states = self.synthesizer_encoder(text_states, text_padding_mask)["encoder_out"][0]
         return self.unit_decoder(text_states, text_padding_mask)
+
+    @property
+    def unit_states(self) -> str:
+        """``read`` or ``predict`` (see ``--unit-states``)."""
+        return getattr(self.args, "unit_states", None) or "read"
+
+    def unit_input_mask(self, text_padding_mask: Optional[Tensor], length: int, batch: int, device) -> Optional[Tensor]:
+        """``(B, T_text)`` padding mask of the unit decoder's input positions (None: no padding).
+
+        Raises:
+            ValueError: ``predict`` mode with a sequence of a single position (nothing to synthesize).
+        """
+        if self.unit_states != "predict":
+            return text_padding_mask if text_padding_mask is not None and text_padding_mask.any() else None
+        mask = (torch.zeros(batch, length, dtype=torch.bool, device=device) if text_padding_mask is None
+                else text_padding_mask.clone())
+        last = (~mask).sum(1) - 1
+        if bool((last < 1).any()):
+            raise ValueError("--unit-states predict needs at least one target token per sequence")
+        mask[torch.arange(batch, device=device), last] = True
+        return mask
 
     def forward(self, src_tokens: Tensor, src_lengths: Tensor, prev_output_tokens_mt: Tensor,
                 segment_length: Optional[int] = None, **kwargs) -> Dict[str, Tensor]:
@@ -199,7 +239,7 @@ class EchoStreamModel(FairseqEncoderDecoderModel):
         st_logits = self.st_ctc_decoder(h)
         mt_logits, mt_extra = self.decoder(prev_output_tokens_mt, encoder_out=enc)
         text_mask = prev_output_tokens_mt.eq(self.decoder.padding_idx)
-        unit_logits, unit_mask = self.forward_units(self.text_states(mt_extra), text_mask if text_mask.any() else None)
+        unit_logits, unit_mask = self.forward_units(self.text_states(mt_extra), text_mask)
         return {
             "encoder_out": enc,
             "encoder_lengths": enc["src_lengths"][0],
@@ -233,7 +273,7 @@ def echostream_base(args):
         ("decoder_attention_heads", 4), ("share_decoder_input_output_embed", False),
         ("synthesizer_encoder_layers", 0), ("decoder_layers", 2), ("ctc_upsample_rate", 15),
         ("unit_decoder_embed_dim", 192), ("unit_decoder_ffn_embed_dim", 768),
-        ("unit_decoder_window", 64), ("dropout", 0.1), ("attention_dropout", 0.0), ("activation_dropout", 0.0),
+        ("unit_decoder_window", 64), ("unit_states", "read"), ("dropout", 0.1), ("attention_dropout", 0.0), ("activation_dropout", 0.0),
         ("max_target_positions", 1024), ("input_feat_per_channel", 80), ("input_channels", 1),
     ]:
         _set(args, name, value)
