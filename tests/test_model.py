@@ -202,3 +202,67 @@ def test_offline_evaluation_reports_every_head(tiny_checkpoint, tiny_data):
         assert 0.0 <= report[key], key
     assert 0.0 <= report["mt_bleu_greedy"] <= 100.0
     assert len(report["examples"]) == 2 and report["examples"][0]["ref"]
+
+
+# --------------------------------------------------------------------------- source-prefix MT training
+def test_ctc_frame_limits_follow_the_st_ctc_path():
+    from ctc_unity.modules.prefix_cross_attention import ctc_frame_limits
+
+    # blank = 0; greedy path of example 0: 0 5 5 0 7 0 0 9 0 0 -> tokens start at frames 1, 4, 7
+    path = torch.tensor([[0, 5, 5, 0, 7, 0, 0, 9, 0, 0], [3, 0, 0, 0, 0, 0, 0, 0, 0, 0]]).t()  # (T, B)
+    logits = torch.nn.functional.one_hot(path, 10).float()
+    lengths = torch.tensor([10, 6])
+    lim = ctc_frame_limits(logits, lengths, n_positions=4, blank=0, lag=0)
+    assert lim.tolist() == [[2, 5, 8, 10], [1, 6, 6, 6]]  # beyond the ST-CTC prefix: the whole source
+    lim = ctc_frame_limits(logits, lengths, n_positions=4, blank=0, lag=1, segment_length=4)
+    assert lim.tolist() == [[8, 8, 10, 10], [6, 6, 6, 6]]  # rounded up to segments, capped at the length
+    with pytest.raises(ValueError):
+        ctc_frame_limits(logits, lengths, 4, blank=0, lag=-1)
+
+
+def test_limit_cross_attention_is_causal_in_the_source_and_exact_without_limits(tiny_data):
+    from ctc_unity.modules.prefix_cross_attention import limit_cross_attention
+
+    torch.manual_seed(0)
+    _, task, model, _, batch = _setup(tiny_data)
+    model.eval()
+    net = batch["net_input"]
+    prev = batch["multitask"][model.mt_task_name]["net_input"]["prev_output_tokens"]
+    with torch.no_grad():
+        enc = model.encoder(net["src_tokens"], net["src_lengths"], segment_length=0)
+        full, _ = model.decoder(prev, encoder_out=enc)
+        n_src = enc["encoder_out"][0].size(0)
+        everything = torch.full(prev.shape, n_src, dtype=torch.long)
+        with limit_cross_attention(model.decoder, everything):
+            same, _ = model.decoder(prev, encoder_out=enc)
+        assert torch.allclose(same, full, atol=1e-4)
+        limits = torch.randint(1, n_src + 1, prev.shape)
+        with limit_cross_attention(model.decoder, limits):
+            a, _ = model.decoder(prev, encoder_out=enc)
+        changed = dict(enc)
+        noise = torch.randn_like(enc["encoder_out"][0]) * 5
+        keep = torch.arange(n_src)[:, None, None] < 1  # frame 0 kept for every example
+        changed["encoder_out"] = [torch.where(keep, enc["encoder_out"][0], enc["encoder_out"][0] + noise)]
+        with limit_cross_attention(model.decoder, torch.ones_like(limits)):
+            b1, _ = model.decoder(prev, encoder_out=enc)
+            b2, _ = model.decoder(prev, encoder_out=changed)
+        assert torch.allclose(b1, b2, atol=1e-5)  # frames beyond the limit are never seen
+        c, _ = model.decoder(prev, encoder_out=enc)  # the patch is gone after the block
+        assert torch.allclose(c, full, atol=1e-6)
+        assert not torch.allclose(a, full, atol=1e-3)
+
+
+def test_mt_prefix_training_changes_only_the_mt_side(tiny_data):
+    _, _, model, criterion, batch = _setup(tiny_data, ["--mt-prefix-prob", "1.0", "--segment-length", "4"])
+    model.train()
+    logs = {}
+    for prob in (0.0, 1.0):
+        model.args.mt_prefix_prob = prob
+        torch.manual_seed(0)
+        random.seed(0)
+        loss, _, logs[prob] = criterion(model, batch)
+        assert torch.isfinite(loss)
+    assert logs[0.0]["asr_ctc_loss_sum"] == logs[1.0]["asr_ctc_loss_sum"]
+    assert logs[0.0]["mt_loss_sum"] != logs[1.0]["mt_loss_sum"]
+    loss.backward()
+    assert model.decoder.layers[0].encoder_attn.q_proj.weight.grad is not None

@@ -15,6 +15,7 @@ as in StreamSpeech; the main target of the task is the unit sequence.
 """
 import copy
 import logging
+import random
 from argparse import Namespace
 from typing import Dict, Optional
 
@@ -27,6 +28,7 @@ from fairseq.models.transformer import base_architecture as transformer_base_arc
 from torch import Tensor
 
 from ..modules.ctc_decoders import CTCUnitDecoder, STCTCDecoder
+from ..modules.prefix_cross_attention import ctc_frame_limits, limit_cross_attention
 from .echostream_encoder import EchoStreamEncoder
 
 logger = logging.getLogger(__name__)
@@ -101,6 +103,10 @@ class EchoStreamModel(FairseqEncoderDecoderModel):
           help="MT decoder positions the unit decoder reads: 'read' (all positions: the last one, which has "
                "read the final token, is included; StreamSpeech's) or 'predict' (the positions that "
                "predicted each token: a written word's units are then complete when it is written)")
+        a("--mt-prefix-prob", type=float,
+          help="probability per training batch that each MT decoder position attends only to the encoder "
+               "frames read when a simultaneous agent writes it (ST-CTC alignment; 0 = off)")
+        a("--mt-prefix-lag", type=int, help="ST-CTC tokens of look-ahead for --mt-prefix-prob")
         a("--train-unit-decoder-only", action="store_true",
           help="freeze everything but the T2U encoder and the unit decoder (e.g. to fine-tune a trained "
                "model to --unit-states predict; the text side, and so S2TT, stays as it was)")
@@ -237,7 +243,15 @@ class EchoStreamModel(FairseqEncoderDecoderModel):
         h = enc["encoder_out"][0]
         asr_logits = self.asr_ctc_decoder(h)["encoder_out"]
         st_logits = self.st_ctc_decoder(h)
-        mt_logits, mt_extra = self.decoder(prev_output_tokens_mt, encoder_out=enc)
+        limits = None
+        prefix_prob = getattr(self.args, "mt_prefix_prob", 0.0) or 0.0
+        if self.training and prefix_prob > 0 and random.random() < prefix_prob:
+            limits = ctc_frame_limits(st_logits, enc["src_lengths"][0], prev_output_tokens_mt.size(1),
+                                      blank=self.st_ctc_decoder.dictionary.bos(),
+                                      lag=getattr(self.args, "mt_prefix_lag", 2),
+                                      segment_length=self.encoder.last_segment_length or 0)
+        with limit_cross_attention(self.decoder, limits):
+            mt_logits, mt_extra = self.decoder(prev_output_tokens_mt, encoder_out=enc)
         text_mask = prev_output_tokens_mt.eq(self.decoder.padding_idx)
         unit_logits, unit_mask = self.forward_units(self.text_states(mt_extra), text_mask)
         return {
@@ -273,7 +287,8 @@ def echostream_base(args):
         ("decoder_attention_heads", 4), ("share_decoder_input_output_embed", False),
         ("synthesizer_encoder_layers", 0), ("decoder_layers", 2), ("ctc_upsample_rate", 15),
         ("unit_decoder_embed_dim", 192), ("unit_decoder_ffn_embed_dim", 768),
-        ("unit_decoder_window", 64), ("unit_states", "read"), ("dropout", 0.1), ("attention_dropout", 0.0), ("activation_dropout", 0.0),
+        ("unit_decoder_window", 64), ("unit_states", "read"), ("mt_prefix_prob", 0.0), ("mt_prefix_lag", 2),
+        ("dropout", 0.1), ("attention_dropout", 0.0), ("activation_dropout", 0.0),
         ("max_target_positions", 1024), ("input_feat_per_channel", 80), ("input_channels", 1),
     ]:
         _set(args, name, value)
