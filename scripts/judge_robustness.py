@@ -32,6 +32,7 @@ import torchaudio
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from researches.ctc_unity.asr_bleu.scorer import asr_bleu, load_item, read_lines  # noqa: E402
+from researches.ctc_unity.asr_bleu.train_ctc_asr import insert_silence  # noqa: E402
 from researches.ctc_unity.asr_bleu.transcriber import build_transcriber  # noqa: E402
 from researches.ctc_unity.datasets.atomic import atomic_open  # noqa: E402
 
@@ -54,15 +55,8 @@ def add_pauses(wav: torch.Tensor, rng: random.Random, max_pauses: int = 3, min_m
     Raises:
         ValueError: ``max_pauses < 1`` or ``min_ms > max_ms``.
     """
-    if max_pauses < 1 or min_ms > max_ms:
-        raise ValueError(f"need max_pauses >= 1 and min_ms <= max_ms, got {max_pauses}, {min_ms}, {max_ms}")
-    cuts = sorted(rng.randint(0, wav.numel()) for _ in range(rng.randint(1, max_pauses)))
-    parts, prev = [], 0
-    for c in cuts:
-        parts += [wav[prev:c], wav.new_zeros(int(rng.uniform(min_ms, max_ms) * SAMPLE_RATE / 1000))]
-        prev = c
-    parts.append(wav[prev:])
-    return torch.cat(parts)
+    ms = SAMPLE_RATE // 1000
+    return insert_silence(wav, rng, max_pauses, int(min_ms * ms), int(max_ms * ms), 0.0)
 
 
 def change_speed(wav: torch.Tensor, factor: float) -> torch.Tensor:

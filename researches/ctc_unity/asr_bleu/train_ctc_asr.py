@@ -203,6 +203,37 @@ def spec_augment(x: torch.Tensor, lengths: torch.Tensor, rng: random.Random, fre
     return x
 
 
+def insert_silence(x: torch.Tensor, rng: random.Random, max_pauses: int, min_len: int, max_len: int,
+                   fill: float) -> torch.Tensor:
+    """Insert 1..``max_pauses`` stretches of ``fill`` at random positions along dim 0.
+
+    Shared by the judge's pause augmentation (:func:`insert_pauses`, log-mel frames) and the
+    judge robustness test (``scripts/judge_robustness.py``, audio samples).
+
+    Args:
+        x: ``(T, ...)`` frames or samples.
+        rng: random generator.
+        max_pauses: at most this many pauses.
+        min_len, max_len: pause length range, in rows of ``x`` (frames or samples).
+        fill: the value of the inserted rows.
+
+    Returns:
+        ``(T + inserted, ...)``; the rows of ``x`` keep their order.
+
+    Raises:
+        ValueError: ``max_pauses < 1`` or ``min_len > max_len``.
+    """
+    if max_pauses < 1 or min_len > max_len:
+        raise ValueError(f"need max_pauses >= 1 and min_len <= max_len, got {max_pauses}, {min_len}, {max_len}")
+    cuts = sorted(rng.randint(1, x.shape[0]) for _ in range(rng.randint(1, max_pauses)))
+    parts, prev = [], 0
+    for c in cuts:
+        parts += [x[prev:c], x.new_full((rng.randint(min_len, max_len),) + tuple(x.shape[1:]), fill)]
+        prev = c
+    parts.append(x[prev:])
+    return torch.cat(parts)
+
+
 def insert_pauses(feats: torch.Tensor, rng: random.Random, max_pauses: int, min_frames: int,
                   max_frames: int, dynamic_range_db: Optional[float] = None) -> torch.Tensor:
     """Insert 1..``max_pauses`` silent stretches at random frames of one utterance.
@@ -222,19 +253,15 @@ def insert_pauses(feats: torch.Tensor, rng: random.Random, max_pauses: int, min_
 
     Returns:
         ``(T + inserted, F)`` float32 features.
+
+    Raises:
+        ValueError: see :func:`insert_silence`.
     """
     x = feats.float()
-    if x.shape[0] == 0 or max_pauses < 1:
+    if x.shape[0] == 0:
         return x
     floor = float(x.min()) if not dynamic_range_db else float(x.max()) - dynamic_range_db * DB_TO_NATS
-    cuts = sorted(rng.randint(1, x.shape[0]) for _ in range(rng.randint(1, max_pauses)))
-    parts, prev = [], 0
-    for c in cuts:
-        parts.append(x[prev:c])
-        parts.append(torch.full((rng.randint(min_frames, max_frames), x.shape[1]), floor))
-        prev = c
-    parts.append(x[prev:])
-    return torch.cat(parts)
+    return insert_silence(x, rng, max_pauses, min_frames, max_frames, floor)
 
 
 def tempo_perturb(feats: torch.Tensor, factor: float) -> torch.Tensor:

@@ -211,6 +211,10 @@ class EchoStreamModel(FairseqEncoderDecoderModel):
     def unit_input_mask(self, text_padding_mask: Optional[Tensor], length: int, batch: int, device) -> Optional[Tensor]:
         """``(B, T_text)`` padding mask of the unit decoder's input positions (None: no padding).
 
+        Args:
+            text_padding_mask: ``(B, T_text)`` True at (right) padding of the MT decoder input, or None.
+            length, batch: ``T_text`` and ``B``; device: where a new mask is made.
+
         Raises:
             ValueError: ``predict`` mode with a sequence of a single position (nothing to synthesize).
         """

@@ -6,21 +6,23 @@ The unit decoder, trained on full-source states, then gets states it has never s
 on the embedded corpus: recomputing the streamed text's states on the full source raises
 streaming ASR-BLEU from 26.9 to 28.4). Training with a per-position source prefix, as in
 alignment-guided simultaneous training (StreamSpeech, Zhang et al., ACL 2024, whose policy
-writes as many tokens as the ST CTC has recognized), closes that gap.
+writes as many tokens as the ST CTC has recognized), is meant to close that gap; measured in a
+400-update fine-tune of the default model, it did not (the README's "Where streaming loses
+speech quality").
 
 * :func:`ctc_frame_limits` turns the ST-CTC greedy path into one frame limit per target position;
 * :func:`limit_cross_attention` makes fairseq's ``TransformerDecoder`` respect them.
 """
 from contextlib import contextmanager
 from types import MethodType
-from typing import Iterator, Optional
+from typing import Iterator, Optional, Tuple
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
 
-def ctc_frame_limits(st_logits: Tensor, enc_lengths: Tensor, n_positions: int, blank: int, lag: int = 1,
+def ctc_frame_limits(st_logits: Tensor, enc_lengths: Tensor, n_positions: int, blank: int, lag: int = 2,
                      segment_length: int = 0) -> Tensor:
     """Encoder frames a simultaneous agent would have read when writing each target position.
 
@@ -64,30 +66,35 @@ def ctc_frame_limits(st_logits: Tensor, enc_lengths: Tensor, n_positions: int, b
 
 
 def _prefix_attention(attn, query: Tensor, key: Tensor, value: Tensor, key_padding_mask: Optional[Tensor],
-                      limits: Tensor, need_weights: bool):
-    """fairseq ``MultiheadAttention`` (encoder attention) with a per-query key limit."""
+                      limits: Tensor) -> Tuple[Tensor, None]:
+    """fairseq ``MultiheadAttention`` (encoder attention) with a per-query key limit.
+
+    ``query`` ``(T, B, C)``, ``key``/``value`` ``(S, B, C)``, ``key_padding_mask`` ``(B, S)``,
+    ``limits`` ``(B, >= T)``; returns ``(T, B, C)`` and no attention weights.
+    """
     tgt, bsz, dim = query.shape
     src = key.size(0)
     heads, hd = attn.num_heads, attn.head_dim
-    q = (attn.q_proj(query) * attn.scaling).view(tgt, bsz, heads, hd).permute(1, 2, 0, 3)  # (B, H, T, d)
-    k = attn.k_proj(key).view(src, bsz, heads, hd).permute(1, 2, 0, 3)  # (B, H, S, d)
-    v = attn.v_proj(value).view(src, bsz, heads, hd).permute(1, 2, 0, 3)
-    scores = q @ k.transpose(-1, -2)  # (B, H, T, S)
-    blocked = torch.arange(src, device=query.device)[None, None, :] >= limits[:, :tgt, None]  # (B, T, S)
+
+    def split(x: Tensor, n: int) -> Tensor:  # (n, B, C) -> (B, H, n, d)
+        return x.view(n, bsz, heads, hd).permute(1, 2, 0, 3)
+
+    allowed = torch.arange(src, device=query.device)[None, None, :] < limits[:, :tgt, None]  # (B, T, S)
     if key_padding_mask is not None:
-        blocked = blocked | key_padding_mask[:, None, :].bool()
-    scores = scores.masked_fill(blocked[:, None], float("-inf"))
-    probs = F.softmax(scores.float(), dim=-1).type_as(scores)
-    out = attn.dropout_module(probs) @ v  # (B, H, T, d)
-    out = attn.out_proj(out.permute(2, 0, 1, 3).reshape(tgt, bsz, dim))
-    return out, (probs.mean(1) if need_weights else None)
+        allowed = allowed & ~key_padding_mask[:, None, :].bool()
+    out = F.scaled_dot_product_attention(
+        split(attn.q_proj(query), tgt), split(attn.k_proj(key), src), split(attn.v_proj(value), src),
+        attn_mask=allowed[:, None], dropout_p=attn.dropout_module.p if attn.training else 0.0,
+        scale=attn.scaling)  # (B, H, T, d)
+    return attn.out_proj(out.permute(2, 0, 1, 3).reshape(tgt, bsz, dim)), None
 
 
 @contextmanager
 def limit_cross_attention(decoder, frame_limits: Optional[Tensor]) -> Iterator[None]:
     """Within the block, target position ``i`` of example ``b`` attends only to encoder frames
     ``< frame_limits[b, i]`` in every encoder-attention of ``decoder.layers`` (full-sequence
-    passes only; incremental decoding is left as it is). ``None``: no change.
+    passes only; incremental decoding is left as it is; no attention weights are returned).
+    ``None``: no change.
 
     Args:
         decoder: a fairseq ``TransformerDecoder``.
@@ -111,8 +118,7 @@ def limit_cross_attention(decoder, frame_limits: Optional[Tensor]) -> Iterator[N
                                  incremental_state=incremental_state, need_weights=need_weights, static_kv=static_kv,
                                  attn_mask=attn_mask, before_softmax=before_softmax,
                                  need_head_weights=need_head_weights)
-            return _prefix_attention(self, query, key, value, key_padding_mask, frame_limits,
-                                     need_weights or need_head_weights)
+            return _prefix_attention(self, query, key, value, key_padding_mask, frame_limits)
 
         attn.forward = MethodType(forward, attn)
         patched.append(attn)
