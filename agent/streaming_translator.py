@@ -8,7 +8,9 @@ decoder's cross-attention cache (fairseq incremental state) instead of recomputi
 MT tokens are produced greedily one at a time with fairseq incremental state
 (:meth:`next_token`); tokens a policy decides not to emit yet are rolled back
 (:meth:`rollback`) and re-predicted later with more source. Committed tokens keep the decoder
-state that predicted them, which feeds the CTC unit decoder (:meth:`units_for_new_text`).
+state that predicted them, which feeds the CTC unit decoder (:meth:`units_for_new_text`); with
+``--unit-states tokens`` the committed tokens themselves feed it (through the model's causal
+unit text encoder), so the units do not depend on the source read so far.
 
 Long unsegmented streams are cut into sentences (:meth:`end_sentence`): when the MT decoder
 predicts ``</s>`` while the source goes on and the ST-CTC prefix already holds more target
@@ -89,8 +91,10 @@ class StreamingTranslator:
         self.committed: List[int] = []
         self.committed_states: List[Tensor] = []
         self.hyp = Hypothesis()
+        self.unit_tokens: List[int] = []  # committed tokens of the stream (``tokens`` mode)
         self.units_fed = 0
         self.unit_state: Dict = {}
+        self.unit_text_state: Dict = {}
         self.unit_last = 0
         self.source_finished = False
         self.finished = False
@@ -249,8 +253,12 @@ class StreamingTranslator:
         tokens, states = self.hyp.tokens[:n], self.hyp.states[:n]
         self.hyp.tokens, self.hyp.states = self.hyp.tokens[n:], self.hyp.states[n:]
         out = []
+        mode = self.model.unit_states
         for t, s in zip(tokens, states):
-            if t != self.mt_dict.eos() or self.model.unit_states == "read":
+            if mode == "tokens":
+                if t != self.mt_dict.eos():
+                    self.unit_tokens.append(t)
+            elif t != self.mt_dict.eos() or mode == "read":
                 self.committed_states.append(s)  # s predicted t (and has read the token before)
             if t == self.mt_dict.eos():
                 self.finished = True
@@ -288,14 +296,20 @@ class StreamingTranslator:
         default ``--unit-states read`` the model places a token's units mostly on the
         *next* position (which has read the token), so a written word's last sounds come
         with the next write (and ``</s>``'s state completes the stream); with ``predict``
-        they are complete at once.
+        they are complete at once; with ``tokens`` the committed tokens go through the unit
+        text encoder (streaming, cached) instead of decoder states.
         """
-        new_states = self.committed_states[self.units_fed:]
-        if not new_states:
-            return []
-        self.units_fed = len(self.committed_states)
-        x = torch.cat(new_states, 0)  # (n, 1, C)
         model = self.model
+        inputs = self.unit_tokens if model.unit_states == "tokens" else self.committed_states
+        new = inputs[self.units_fed:]
+        if not new:
+            return []
+        self.units_fed = len(inputs)
+        if model.unit_states == "tokens":
+            tokens = torch.tensor(new, device=self.device)[:, None]  # (n, 1)
+            x = model.unit_text_encoder.forward_streaming(tokens, self.unit_text_state)
+        else:
+            x = torch.cat(new, 0)  # (n, 1, C)
         if model.synthesizer_encoder is not None:  # bidirectional T2U: re-run over the prefix
             allx = torch.cat(self.committed_states, 0)
             x = model.synthesizer_encoder(allx, None)["encoder_out"][0][-x.size(0):]

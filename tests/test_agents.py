@@ -85,16 +85,22 @@ def _greedy_units(model, logits):
     return out
 
 
-@pytest.mark.parametrize("unit_states", ["read", "predict"])
+@pytest.mark.parametrize("unit_states", ["read", "predict", "tokens"])
 def test_streamed_units_equal_offline_units(loaded, unit_states):
-    """Units written piece by piece equal one unit-decoder pass over the same decoder positions,
-    and (full context) the offline teacher-forced units; ``predict`` drops the ``</s>`` position."""
+    """Units written piece by piece equal one unit-decoder pass over the same decoder positions
+    (or tokens), and (full context) the offline teacher-forced units; ``predict`` and ``tokens``
+    drop the ``</s>`` position."""
     from agent.policies import build_policy
     from agent.streaming_translator import StreamingTranslator
+    from ctc_unity.modules.unit_text_encoder import UnitTextEncoder
 
     model, task, (asr_dict, mt_dict), cmvn, wavs = loaded
     old, old_segment = getattr(model.args, "unit_states", None), model.encoder.segment_length
     model.args.unit_states = unit_states
+    if unit_states == "tokens":  # window 3 < the written text: the streamed cache is truncated
+        torch.manual_seed(0)
+        model.unit_text_encoder = UnitTextEncoder(mt_dict, model.args.decoder_embed_dim, 2, 2, 32,
+                                                  dropout=0.0, window=3).eval()
     try:
         wav = load_audio(wavs[0])[0]
         # chunked stream, units fetched after every policy step
@@ -111,10 +117,15 @@ def test_streamed_units_equal_offline_units(loaded, unit_states):
             units += tr.units_for_new_text()
         assert tr.finished
         n_tokens = len(tr.all_committed())
-        assert len(tr.committed_states) == n_tokens + (1 if unit_states == "read" else 0)
         with torch.no_grad():
-            whole, _ = model.unit_decoder(torch.cat(tr.committed_states, 0), None)
-        assert units == _greedy_units(model, whole)
+            if unit_states == "tokens":
+                assert tr.unit_tokens == tr.all_committed() and not tr.committed_states
+                states = model.unit_text_encoder(torch.tensor(tr.unit_tokens)[:, None])
+            else:
+                assert len(tr.committed_states) == n_tokens + (1 if unit_states == "read" else 0)
+                states = torch.cat(tr.committed_states, 0)
+            whole, _ = model.unit_decoder(states, None)
+        assert units and units == _greedy_units(model, whole)
         # full context: equal to the offline decoder teacher-forced on the same tokens
         model.encoder.segment_length = 0
         tr = StreamingTranslator(model, asr_dict, mt_dict, cmvn, segment_length=0, max_len=25)
@@ -126,12 +137,13 @@ def test_streamed_units_equal_offline_units(loaded, unit_states):
             enc = model.encoder(x, torch.tensor([x.size(1)]), segment_length=0)
             prev = torch.tensor([[mt_dict.eos()] + tr.all_committed()])
             _, extra = model.decoder(prev, encoder_out=enc)
-            logits, mask = model.forward_units(model.text_states(extra), None)
+            logits, mask = model.unit_logits(prev, extra)
         if mask is not None:
             logits = logits[~mask[0]]
         assert streamed == _greedy_units(model, logits)
     finally:
         model.args.unit_states, model.encoder.segment_length = old, old_segment
+        model.unit_text_encoder = None
 
 
 def test_unit_input_mask_drops_the_eos_position(loaded):

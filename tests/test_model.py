@@ -266,3 +266,72 @@ def test_mt_prefix_training_changes_only_the_mt_side(tiny_data):
     assert logs[0.0]["mt_loss_sum"] != logs[1.0]["mt_loss_sum"]
     loss.backward()
     assert model.decoder.layers[0].encoder_attn.q_proj.weight.grad is not None
+
+
+@pytest.mark.parametrize("window", [0, 4])
+def test_unit_text_encoder_streaming_equals_full(window):
+    from ctc_unity.modules.unit_text_encoder import UnitTextEncoder
+    from fairseq.data import Dictionary
+
+    d = Dictionary()
+    for i in range(20):
+        d.add_symbol(f"w{i}")
+    torch.manual_seed(0)
+    enc = UnitTextEncoder(d, 32, 2, 2, 64, dropout=0.0, window=window).eval()
+    tokens = torch.randint(d.nspecial, len(d), (17, 2))
+    with torch.no_grad():
+        full = enc(tokens)
+        state, parts, s = {}, [], 0
+        for n in (1, 5, 3, 8):
+            parts.append(enc.forward_streaming(tokens[s:s + n], state))
+            s += n
+    assert full.shape == (17, 2, 32)
+    assert torch.allclose(torch.cat(parts), full, atol=1e-5)
+    if window:  # the cache holds window - 1 tokens, not the stream
+        cached = state["incremental_state"]
+        assert all(v.size(2) <= window - 1 for k, buf in cached.items() for name, v in buf.items()
+                   if name in ("prev_key", "prev_value"))
+
+
+def test_tokens_mode_trains_the_unit_path_alone_and_fast(tiny_data):
+    """--unit-states tokens --train-unit-decoder-only: the training forward runs only the unit path,
+    gives the same unit logits as the full forward, logs only the unit term, updates only the unit
+    path, and its loss falls; a read-mode checkpoint loads with a fresh text encoder."""
+    torch.manual_seed(0)
+    _, task, model, criterion, batch = _setup(tiny_data, ["--unit-states", "tokens", "--train-unit-decoder-only",
+                                                          "--label-smoothing", "0"])
+    prev = batch["multitask"][model.mt_task_name]["net_input"]["prev_output_tokens"]
+    args = (batch["net_input"]["src_tokens"], batch["net_input"]["src_lengths"], prev)
+    model.train()  # echostream_tiny has no dropout: train and eval passes compute the same function
+    fast = model(*args)
+    assert fast["encoder_out"] is None and fast["mt_logits"] is None
+    model.eval()
+    with torch.no_grad():
+        full = model(*args)
+    assert full["mt_logits"] is not None
+    assert torch.allclose(fast["unit_logits"], full["unit_logits"], atol=1e-5)
+    assert torch.equal(fast["unit_padding_mask"], full["unit_padding_mask"])
+    n_tokens = prev.ne(model.decoder.padding_idx).sum(1) - 1
+    assert torch.equal((~full["unit_padding_mask"]).sum(1), n_tokens * model.args.ctc_upsample_rate)
+
+    model.train()
+    opt = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=3e-3)
+    losses = []
+    for _ in range(40):
+        loss, _, log = criterion(model, batch)
+        assert {k[:-len("_loss_sum")] for k in log if k.endswith("_loss_sum")} == {"unit_ctc"}
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    assert losses[-1] < 0.7 * losses[0]
+    for frozen in (model.encoder, model.decoder, model.asr_ctc_decoder, model.st_ctc_decoder):
+        assert all(p.grad is None for p in frozen.parameters())
+    assert model.unit_text_encoder.embed_tokens.weight.grad is not None
+
+    # a checkpoint without the text encoder (read mode) loads; the encoder keeps its fresh init
+    _, _, read_model, _, _ = _setup(tiny_data)
+    text_init = {k: v.clone() for k, v in model.unit_text_encoder.state_dict().items()}
+    model.load_state_dict(read_model.state_dict())
+    assert torch.equal(model.decoder.embed_tokens.weight, read_model.decoder.embed_tokens.weight)
+    assert all(torch.equal(v, text_init[k]) for k, v in model.unit_text_encoder.state_dict().items())

@@ -105,8 +105,7 @@ def evaluate(model, task, split: str = "test", beam: int = 5, max_sentences: int
             prev[i, 0] = mt_dict.eos()
             prev[i, 1:len(t)] = t[:-1]
         _, extra = model.decoder(prev, encoder_out=out["encoder_out"])
-        mask = prev.eq(mt_dict.pad())
-        logits, umask = model.forward_units(model.text_states(extra), mask)
+        logits, umask = model.unit_logits(prev, extra)
         ulen = (~umask).sum(-1) if umask is not None else torch.full((logits.size(1),), logits.size(0))
         res["unit_hyp"].extend(ctc_greedy(logits, ulen))
     report = {

@@ -6,7 +6,9 @@ Each term is normalized by its own number of target tokens (so the weights are c
 across terms and batch sizes); ``w_asr``, ``w_st``, ``w_mt`` are the ``loss_weight`` of the
 multitask YAML (fairseq's schedule, updated by the task at every step), ``w_unit`` is
 ``--unit-ctc-weight``. Every term, the total and the multi-chunk segment length are logged
-(console, JSON logs and ``--tensorboard-logdir``). CTC uses blank = ``<s>`` (index 0).
+(console, JSON logs and ``--tensorboard-logdir``). CTC uses blank = ``<s>`` (index 0). When the
+model computes only the unit logits (``--unit-states tokens --train-unit-decoder-only``) the
+loss is the unit term alone.
 """
 import math
 from dataclasses import dataclass, field
@@ -79,21 +81,23 @@ class SpeechToUnit2passCtcAsrStCriterion(FairseqCriterion):
         mt = mtl[model.mt_task_name]
         out = model(sample["net_input"]["src_tokens"], sample["net_input"]["src_lengths"],
                     prev_output_tokens_mt=mt["net_input"]["prev_output_tokens"])
-        enc_len = out["encoder_lengths"]
         sums, counts = {}, {}
-        sums["asr_ctc"], counts["asr_ctc"] = ctc_loss_sum(
-            out["asr_logits"], enc_len, mtl[model.asr_task_name]["target"], model.asr_ctc_decoder.dictionary)
-        sums["st_ctc"], counts["st_ctc"] = ctc_loss_sum(
-            out["st_logits"], enc_len, mtl[model.st_task_name]["target"], model.st_ctc_decoder.dictionary)
-        lprobs = F.log_softmax(out["mt_logits"].float(), dim=-1)
-        mt_target = mt["target"]
-        mt_loss, mt_nll = label_smoothed_nll_loss(lprobs.view(-1, lprobs.size(-1)), mt_target.view(-1), self.eps,
-                                                  ignore_index=model.decoder.padding_idx, reduce=True)
-        sums["mt"], counts["mt"] = mt_loss, int(mt_target.ne(model.decoder.padding_idx).sum())
-        unit_mask = out["unit_padding_mask"]
-        unit_len = (torch.full((out["unit_logits"].size(1),), out["unit_logits"].size(0), device=enc_len.device)
+        mt_nll = None
+        if out["mt_logits"] is not None:  # None: unit-path-only training (--unit-states tokens)
+            enc_len = out["encoder_lengths"]
+            sums["asr_ctc"], counts["asr_ctc"] = ctc_loss_sum(
+                out["asr_logits"], enc_len, mtl[model.asr_task_name]["target"], model.asr_ctc_decoder.dictionary)
+            sums["st_ctc"], counts["st_ctc"] = ctc_loss_sum(
+                out["st_logits"], enc_len, mtl[model.st_task_name]["target"], model.st_ctc_decoder.dictionary)
+            lprobs = F.log_softmax(out["mt_logits"].float(), dim=-1)
+            mt_target = mt["target"]
+            mt_loss, mt_nll = label_smoothed_nll_loss(lprobs.view(-1, lprobs.size(-1)), mt_target.view(-1),
+                                                      self.eps, ignore_index=model.decoder.padding_idx, reduce=True)
+            sums["mt"], counts["mt"] = mt_loss, int(mt_target.ne(model.decoder.padding_idx).sum())
+        unit_logits, unit_mask = out["unit_logits"], out["unit_padding_mask"]
+        unit_len = (torch.full((unit_logits.size(1),), unit_logits.size(0), device=unit_logits.device)
                     if unit_mask is None else (~unit_mask).sum(-1))
-        sums["unit_ctc"], counts["unit_ctc"] = ctc_loss_sum(out["unit_logits"], unit_len, sample["target"],
+        sums["unit_ctc"], counts["unit_ctc"] = ctc_loss_sum(unit_logits, unit_len, sample["target"],
                                                             self.task.target_dictionary)
         weights = {
             "asr_ctc": self.weights.get(model.asr_task_name, 1.0),
@@ -101,17 +105,17 @@ class SpeechToUnit2passCtcAsrStCriterion(FairseqCriterion):
             "mt": self.weights.get(model.mt_task_name, 1.0),
             "unit_ctc": self.unit_ctc_weight,
         }
-        loss = sum(weights[k] * sums[k] / max(counts[k], 1) for k in TERMS)
+        loss = sum(weights[k] * sums[k] / max(counts[k], 1) for k in sums)
         logging_output = {
             "loss": loss.data,
-            "nll_loss": (mt_nll / max(counts["mt"], 1)).data,
+            "nll_loss": (mt_nll / max(counts["mt"], 1)).data if mt_nll is not None else 0.0,
             "ntokens": sample["ntokens"],
             "nsentences": sample["nsentences"],
             "sample_size": 1,
             "segment_length": float(out["segment_length"] or 0),
         }
-        for k in TERMS:
-            logging_output[f"{k}_loss_sum"] = float(sums[k])
+        for k in sums:
+            logging_output[f"{k}_loss_sum"] = float(sums[k].detach())
             logging_output[f"{k}_ntokens"] = counts[k]
             logging_output[f"{k}_weight"] = weights[k]
         return loss, 1, logging_output
@@ -121,9 +125,13 @@ class SpeechToUnit2passCtcAsrStCriterion(FairseqCriterion):
         """Aggregate: total loss per batch; each term per target token (nats)."""
         n = sum(log.get("sample_size", 0) for log in logging_outputs) or 1
         metrics.log_scalar("loss", sum(float(log.get("loss", 0)) for log in logging_outputs) / n, n, round=3)
-        metrics.log_scalar("nll_loss", sum(float(log.get("nll_loss", 0)) for log in logging_outputs) / n, n, round=3)
-        metrics.log_derived("ppl", lambda m: round(math.exp(min(m["nll_loss"].avg, 50)), 2))
+        if any("mt_ntokens" in log for log in logging_outputs):  # not in unit-path-only training
+            metrics.log_scalar("nll_loss", sum(float(log.get("nll_loss", 0)) for log in logging_outputs) / n, n,
+                               round=3)
+            metrics.log_derived("ppl", lambda m: round(math.exp(min(m["nll_loss"].avg, 50)), 2))
         for k in TERMS:
+            if not any(f"{k}_ntokens" in log for log in logging_outputs):
+                continue  # a term this model does not train (unit-path-only training)
             ntok = sum(log.get(f"{k}_ntokens", 0) for log in logging_outputs)
             total = sum(log.get(f"{k}_loss_sum", 0) for log in logging_outputs)
             metrics.log_scalar(f"{k}_loss", total / max(ntok, 1), ntok, round=3)

@@ -8,6 +8,8 @@ Multi-task Learning", ACL 2024, with the Conformer replaced by an Emformer):
       |-> ST CTC decoder (causal Transformer layers + linear)   -> target subwords
       |-> MT Transformer decoder (autoregressive, first pass)   -> target subwords
             -> optional T2U encoder -> CTC unit decoder (upsampled, causal) -> units
+      (``--unit-states tokens``: the unit decoder reads the written target subwords through
+       a causal text encoder instead of the MT decoder states; see UnitTextEncoder)
 
 The three text heads are configured by the multitask YAML (task names ``source_unigram``,
 ``ctc_target_unigram``, ``target_unigram``; the MT one has ``is_first_pass_decoder: true``),
@@ -29,6 +31,7 @@ from torch import Tensor
 
 from ..modules.ctc_decoders import CTCUnitDecoder, STCTCDecoder
 from ..modules.prefix_cross_attention import ctc_frame_limits, limit_cross_attention
+from ..modules.unit_text_encoder import UnitTextEncoder
 from .echostream_encoder import EchoStreamEncoder
 
 logger = logging.getLogger(__name__)
@@ -99,25 +102,31 @@ class EchoStreamModel(FairseqEncoderDecoderModel):
         a("--unit-decoder-ffn-embed-dim", type=int, help="FFN size of the CTC unit decoder")
         a("--ctc-upsample-rate", type=int, help="unit frames per MT decoder state")
         a("--unit-decoder-window", type=int, help="unit decoder attention window in unit frames (0 = unlimited)")
-        a("--unit-states", choices=["read", "predict"],
-          help="MT decoder positions the unit decoder reads: 'read' (all positions: the last one, which has "
-               "read the final token, is included; StreamSpeech's) or 'predict' (the positions that "
-               "predicted each token: a written word's units are then complete when it is written)")
+        a("--unit-states", choices=["read", "predict", "tokens"],
+          help="what the unit decoder reads: 'read' (all MT decoder positions: the last one, which has "
+               "read the final token, is included; StreamSpeech's), 'predict' (the positions that "
+               "predicted each token: a written word's units are then complete when it is written) or "
+               "'tokens' (the target subwords through a causal text encoder, independent of the source: "
+               "streamed units equal offline units for the same text)")
+        a("--unit-text-encoder-layers", type=int, help="causal Transformer layers of the 'tokens' text encoder")
+        a("--unit-text-encoder-window", type=int, help="its attention window in subwords (0 = unlimited)")
         a("--mt-prefix-prob", type=float,
           help="probability per training batch that each MT decoder position attends only to the encoder "
                "frames read when a simultaneous agent writes it (ST-CTC alignment; 0 = off)")
         a("--mt-prefix-lag", type=int, help="ST-CTC tokens of look-ahead for --mt-prefix-prob")
         a("--train-unit-decoder-only", action="store_true",
-          help="freeze everything but the T2U encoder and the unit decoder (e.g. to fine-tune a trained "
-               "model to --unit-states predict; the text side, and so S2TT, stays as it was)")
+          help="freeze everything but the T2U encoder(s) and the unit decoder (e.g. to fine-tune a trained "
+               "model to another --unit-states; the text side, and so S2TT, stays as it was). With "
+               "--unit-states tokens the speech encoder and MT decoder are not even run in training")
         a("--dropout", type=float)
         a("--attention-dropout", type=float)
         a("--activation-dropout", type=float)
 
     def __init__(self, args, encoder, mt_decoder, asr_decoder, st_decoder, synthesizer_encoder, unit_decoder,
-                 task_names: Dict[str, str]):
+                 task_names: Dict[str, str], unit_text_encoder: Optional[UnitTextEncoder] = None):
         super().__init__(encoder, mt_decoder)
         self.args = args
+        self.unit_text_encoder = unit_text_encoder
         self.asr_ctc_decoder = asr_decoder
         self.st_ctc_decoder = st_decoder
         self.synthesizer_encoder = synthesizer_encoder
@@ -160,7 +169,14 @@ class EchoStreamModel(FairseqEncoderDecoderModel):
         transformer_base_architecture(mt_args)
         embed = TransformerModelBase.build_embedding(mt_args, dicts["mt"], mt_args.decoder_embed_dim)
         mt = TransformerDecoder(mt_args, dicts["mt"], embed)
-        synth = None
+        synth = text_enc = None
+        if args.unit_states == "tokens":
+            if args.synthesizer_encoder_layers > 0:
+                raise ValueError("--unit-states tokens has its own causal T2U encoder "
+                                 "(--unit-text-encoder-layers); set --synthesizer-encoder-layers 0")
+            text_enc = UnitTextEncoder(dicts["mt"], args.decoder_embed_dim, args.unit_text_encoder_layers,
+                                       args.decoder_attention_heads, args.decoder_ffn_embed_dim,
+                                       dropout=args.dropout, window=args.unit_text_encoder_window)
         if args.synthesizer_encoder_layers > 0:
             s_args = copy.deepcopy(args)
             s_args.encoder_layers = args.synthesizer_encoder_layers
@@ -173,9 +189,9 @@ class EchoStreamModel(FairseqEncoderDecoderModel):
                               args.decoder_layers, args.decoder_attention_heads, args.unit_decoder_ffn_embed_dim,
                               upsample_rate=args.ctc_upsample_rate, dropout=args.dropout,
                               window=args.unit_decoder_window)
-        model = cls(args, encoder, mt, asr, st, synth, unit, names)
+        model = cls(args, encoder, mt, asr, st, synth, unit, names, text_enc)
         if getattr(args, "train_unit_decoder_only", False):
-            trainable = {id(p) for m in (synth, unit) if m is not None for p in m.parameters()}
+            trainable = {id(p) for m in (synth, text_enc, unit) if m is not None for p in m.parameters()}
             for p in model.parameters():
                 p.requires_grad_(id(p) in trainable)
         n_params = sum(p.numel() for p in model.parameters())
@@ -189,13 +205,50 @@ class EchoStreamModel(FairseqEncoderDecoderModel):
             x = self.decoder.layer_norm(x)
         return x
 
+    def upgrade_state_dict_named(self, state_dict, name):
+        """Checkpoints trained without ``--unit-states tokens`` get this model's freshly
+        initialized text encoder (to fine-tune an existing model to the ``tokens`` mode)."""
+        super().upgrade_state_dict_named(state_dict, name)
+        if self.unit_text_encoder is None:
+            return
+        prefix = f"{name}." if name else ""
+        missing = [k for k in self.unit_text_encoder.state_dict() if f"{prefix}unit_text_encoder.{k}" not in state_dict]
+        if missing:
+            logger.info(f"checkpoint has no unit text encoder: {len(missing)} tensors freshly initialized")
+            for k, v in self.unit_text_encoder.state_dict().items():
+                state_dict.setdefault(f"{prefix}unit_text_encoder.{k}", v)
+
+    def unit_text_inputs(self, prev_output_tokens: Tensor) -> Tensor:
+        """``--unit-states tokens``: ``(B, L)`` MT decoder input -> ``(L, B, C)`` text-encoder states.
+
+        Position ``j`` reads target token ``j`` (the input shifted left by one, right-padded),
+        so, with :meth:`unit_input_mask`, a sequence of ``n`` tokens has ``n`` unit-decoder
+        input positions, aligned with the MT positions that predict those tokens.
+        """
+        shifted = torch.cat([prev_output_tokens[:, 1:], prev_output_tokens.new_full(
+            (prev_output_tokens.size(0), 1), self.decoder.padding_idx)], dim=1)
+        return self.unit_text_encoder(shifted.t())
+
+    def unit_logits(self, prev_output_tokens: Tensor, mt_extra: Optional[Dict]):
+        """Unit logits for teacher-forced (or generated) text: ``(L*r, B, V_unit)`` and mask.
+
+        Args:
+            prev_output_tokens: ``(B, L)`` ``</s>``-shifted, right-padded MT decoder input.
+            mt_extra: the MT decoder's extra output on that input (unused, may be None, with
+                ``--unit-states tokens``).
+        """
+        mask = prev_output_tokens.eq(self.decoder.padding_idx)
+        if self.unit_states == "tokens":
+            return self.forward_units(self.unit_text_inputs(prev_output_tokens), mask)
+        return self.forward_units(self.text_states(mt_extra), mask)
+
     def forward_units(self, text_states: Tensor, text_padding_mask: Optional[Tensor]):
         """T2U encoder (if any) + CTC unit decoder: ``(T_text, B, C)`` -> ``(T_text*r, B, V_unit)`` logits, mask.
 
         ``text_states`` are the states of all MT decoder positions (``</s>``-shifted input,
-        right-padded). With ``--unit-states predict`` each sequence's last position (the one
-        that predicts ``</s>``) is masked out, so every token's units come from the position
-        that predicted it.
+        right-padded), or with ``--unit-states tokens`` those of :meth:`unit_text_inputs`. With
+        ``predict`` / ``tokens`` each sequence's last position (the one that predicts
+        ``</s>``) is masked out, so every token's units come from the position of that token.
         """
         text_padding_mask = self.unit_input_mask(text_padding_mask, text_states.size(0), text_states.size(1),
                                                  text_states.device)
@@ -205,7 +258,7 @@ class EchoStreamModel(FairseqEncoderDecoderModel):
 
     @property
     def unit_states(self) -> str:
-        """``read`` or ``predict`` (see ``--unit-states``)."""
+        """``read``, ``predict`` or ``tokens`` (see ``--unit-states``)."""
         return getattr(self.args, "unit_states", None) or "read"
 
     def unit_input_mask(self, text_padding_mask: Optional[Tensor], length: int, batch: int, device) -> Optional[Tensor]:
@@ -216,15 +269,16 @@ class EchoStreamModel(FairseqEncoderDecoderModel):
             length, batch: ``T_text`` and ``B``; device: where a new mask is made.
 
         Raises:
-            ValueError: ``predict`` mode with a sequence of a single position (nothing to synthesize).
+            ValueError: ``predict`` / ``tokens`` mode with a sequence of a single position (nothing
+                to synthesize).
         """
-        if self.unit_states != "predict":
+        if self.unit_states == "read":
             return text_padding_mask if text_padding_mask is not None and text_padding_mask.any() else None
         mask = (torch.zeros(batch, length, dtype=torch.bool, device=device) if text_padding_mask is None
                 else text_padding_mask.clone())
         last = (~mask).sum(1) - 1
         if bool((last < 1).any()):
-            raise ValueError("--unit-states predict needs at least one target token per sequence")
+            raise ValueError(f"--unit-states {self.unit_states} needs at least one target token per sequence")
         mask[torch.arange(batch, device=device), last] = True
         return mask
 
@@ -241,8 +295,14 @@ class EchoStreamModel(FairseqEncoderDecoderModel):
             dict with ``encoder_out`` (fairseq dict), ``encoder_lengths`` ``(B,)``,
             ``asr_logits``/``st_logits`` ``(T', B, V)``, ``mt_logits`` ``(B, L, V)``,
             ``unit_logits`` ``(L*r, B, V_unit)``, ``unit_padding_mask`` ``(B, L*r)`` or None,
-            ``segment_length`` (the one used).
+            ``segment_length`` (the one used). In training with ``--unit-states tokens`` and
+            ``--train-unit-decoder-only`` only the unit entries are computed (the others are None).
         """
+        if self.training and self.unit_states == "tokens" and getattr(self.args, "train_unit_decoder_only", False):
+            unit_logits, unit_mask = self.unit_logits(prev_output_tokens_mt, None)
+            return {"encoder_out": None, "encoder_lengths": None, "asr_logits": None, "st_logits": None,
+                    "mt_logits": None, "unit_logits": unit_logits, "unit_padding_mask": unit_mask,
+                    "segment_length": None}
         enc = self.encoder(src_tokens, src_lengths, segment_length=segment_length)
         h = enc["encoder_out"][0]
         asr_logits = self.asr_ctc_decoder(h)["encoder_out"]
@@ -256,8 +316,7 @@ class EchoStreamModel(FairseqEncoderDecoderModel):
                                       segment_length=self.encoder.last_segment_length or 0)
         with limit_cross_attention(self.decoder, limits):
             mt_logits, mt_extra = self.decoder(prev_output_tokens_mt, encoder_out=enc)
-        text_mask = prev_output_tokens_mt.eq(self.decoder.padding_idx)
-        unit_logits, unit_mask = self.forward_units(self.text_states(mt_extra), text_mask)
+        unit_logits, unit_mask = self.unit_logits(prev_output_tokens_mt, mt_extra)
         return {
             "encoder_out": enc,
             "encoder_lengths": enc["src_lengths"][0],
@@ -291,7 +350,8 @@ def echostream_base(args):
         ("decoder_attention_heads", 4), ("share_decoder_input_output_embed", False),
         ("synthesizer_encoder_layers", 0), ("decoder_layers", 2), ("ctc_upsample_rate", 15),
         ("unit_decoder_embed_dim", 192), ("unit_decoder_ffn_embed_dim", 768),
-        ("unit_decoder_window", 64), ("unit_states", "read"), ("mt_prefix_prob", 0.0), ("mt_prefix_lag", 2),
+        ("unit_decoder_window", 64), ("unit_states", "read"), ("unit_text_encoder_layers", 2),
+        ("unit_text_encoder_window", 16), ("mt_prefix_prob", 0.0), ("mt_prefix_lag", 2),
         ("dropout", 0.1), ("attention_dropout", 0.0), ("activation_dropout", 0.0),
         ("max_target_positions", 1024), ("input_feat_per_channel", 80), ("input_channels", 1),
     ]:
