@@ -248,7 +248,7 @@ class EchoStreamAgentMixin:
                 return WriteAction(" ".join(words), finished=True)
             return WriteAction(" ".join(words), finished=False) if words else ReadAction()
         # s2st
-        units = tr.units_for_new_text()
+        units = tr.units_for_new_text(word_final=self.policy_impl.name == "word" or done)
         samples = self._synthesize(units, done)
         if done:
             if not samples:  # SimulEval writes the wav only on a non-empty final segment

@@ -95,6 +95,7 @@ class StreamingTranslator:
         self.units_fed = 0
         self.unit_state: Dict = {}
         self.unit_text_state: Dict = {}
+        self.unit_word_final = False  # a sentence was closed: its last token ends a word
         self.unit_last = 0
         self.source_finished = False
         self.finished = False
@@ -198,6 +199,7 @@ class StreamingTranslator:
         if self.model.unit_states == "read":  # the position that has read the last token
             self.committed_states.append(self.hyp.states[0])
         self.sentences.append(self.committed)
+        self.unit_word_final = True
         n_st = len(self.sentence_st_tokens)
         self.st_offset += min(len(self.committed), n_st)
         boundary = self.st_frames[self.st_offset] if self.st_offset < len(self.st_frames) else self.n_encoder_frames
@@ -289,7 +291,7 @@ class StreamingTranslator:
 
     # ------------------------------------------------------------------ units
     @torch.no_grad()
-    def units_for_new_text(self) -> List[int]:
+    def units_for_new_text(self, word_final: bool = False) -> List[int]:
         """Unit ids (0..K-1, reduced) for the committed text states not yet synthesized.
 
         Each committed token contributes the decoder state that predicted it. With the
@@ -298,16 +300,25 @@ class StreamingTranslator:
         with the next write (and ``</s>``'s state completes the stream); with ``predict``
         they are complete at once; with ``tokens`` the committed tokens go through the unit
         text encoder (streaming, cached) instead of decoder states.
+
+        Args:
+            word_final: the committed text ends with a complete word (EchoStream's word policy
+                guarantees it; so do the end of a sentence and of the stream). Otherwise, with the
+                text encoder's word look-ahead, the last committed token waits for its successor.
         """
         model = self.model
         inputs = self.unit_tokens if model.unit_states == "tokens" else self.committed_states
         new = inputs[self.units_fed:]
-        if not new:
+        if not new and "pending" not in self.unit_text_state:
             return []
         self.units_fed = len(inputs)
         if model.unit_states == "tokens":
-            tokens = torch.tensor(new, device=self.device)[:, None]  # (n, 1)
-            x = model.unit_text_encoder.forward_streaming(tokens, self.unit_text_state)
+            tokens = torch.tensor(new, dtype=torch.long, device=self.device).view(-1, 1)  # (n, 1)
+            final = word_final or self.unit_word_final or self.finished or self.source_finished
+            self.unit_word_final = False
+            x = model.unit_text_encoder.forward_streaming(tokens, self.unit_text_state, word_final=final)
+            if x.size(0) == 0:
+                return []
         else:
             x = torch.cat(new, 0)  # (n, 1, C)
         if model.synthesizer_encoder is not None:  # bidirectional T2U: re-run over the prefix

@@ -268,29 +268,45 @@ def test_mt_prefix_training_changes_only_the_mt_side(tiny_data):
     assert model.decoder.layers[0].encoder_attn.q_proj.weight.grad is not None
 
 
-@pytest.mark.parametrize("window", [0, 4])
-def test_unit_text_encoder_streaming_equals_full(window):
+@pytest.mark.parametrize("window,lookahead", [(0, True), (4, True), (4, False)])
+def test_unit_text_encoder_streaming_equals_full(window, lookahead):
+    """Streamed text-encoder states equal the full pass: with word look-ahead the last token of
+    a call is held back until its successor is known or the text is declared word-final."""
     from ctc_unity.modules.unit_text_encoder import UnitTextEncoder
     from fairseq.data import Dictionary
 
     d = Dictionary()
-    for i in range(20):
+    for i in range(10):
         d.add_symbol(f"w{i}")
+        d.add_symbol(f"\u2581w{i}")
     torch.manual_seed(0)
-    enc = UnitTextEncoder(d, 32, 2, 2, 64, dropout=0.0, window=window).eval()
+    enc = UnitTextEncoder(d, 32, 2, 2, 64, dropout=0.0, window=window, lookahead=lookahead).eval()
     tokens = torch.randint(d.nspecial, len(d), (17, 2))
     with torch.no_grad():
         full = enc(tokens)
-        state, parts, s = {}, [], 0
-        for n in (1, 5, 3, 8):
-            parts.append(enc.forward_streaming(tokens[s:s + n], state))
+        state, parts, s, released = {}, [], 0, 0
+        for n in (1, 5, 0, 3, 8):
+            final = s + n == 17
+            out = enc.forward_streaming(tokens[s:s + n], state, word_final=final)
             s += n
+            now = s - 1 if lookahead and not final and s > 0 else s  # tokens whose successor is known
+            assert out.size(0) == now - released
+            released = now
+            parts.append(out)
     assert full.shape == (17, 2, 32)
     assert torch.allclose(torch.cat(parts), full, atol=1e-5)
     if window:  # the cache holds window - 1 tokens, not the stream
         cached = state["incremental_state"]
         assert all(v.size(2) <= window - 1 for k, buf in cached.items() for name, v in buf.items()
                    if name in ("prev_key", "prev_value"))
+    if lookahead:  # the next subword matters only inside a word
+        x = torch.tensor([[d.index("\u2581w1")], [d.index("w2")]])
+        y = torch.tensor([[d.index("\u2581w1")], [d.index("w3")]])
+        z = torch.tensor([[d.index("\u2581w1")], [d.index("\u2581w2")]])
+        w = torch.tensor([[d.index("\u2581w1")], [d.index("\u2581w3")]])
+        with torch.no_grad():
+            assert not torch.allclose(enc(x)[0], enc(y)[0])
+            assert torch.allclose(enc(z)[0], enc(w)[0])
 
 
 def test_tokens_mode_trains_the_unit_path_alone_and_fast(tiny_data):

@@ -110,6 +110,9 @@ class EchoStreamModel(FairseqEncoderDecoderModel):
                "streamed units equal offline units for the same text)")
         a("--unit-text-encoder-layers", type=int, help="causal Transformer layers of the 'tokens' text encoder")
         a("--unit-text-encoder-window", type=int, help="its attention window in subwords (0 = unlimited)")
+        a("--unit-text-lookahead", choices=["word", "none"],
+          help="'word': each subword also sees the next one if it continues the word, else a word-boundary "
+               "symbol (known once the word is written); 'none': strictly causal")
         a("--mt-prefix-prob", type=float,
           help="probability per training batch that each MT decoder position attends only to the encoder "
                "frames read when a simultaneous agent writes it (ST-CTC alignment; 0 = off)")
@@ -176,7 +179,8 @@ class EchoStreamModel(FairseqEncoderDecoderModel):
                                  "(--unit-text-encoder-layers); set --synthesizer-encoder-layers 0")
             text_enc = UnitTextEncoder(dicts["mt"], args.decoder_embed_dim, args.unit_text_encoder_layers,
                                        args.decoder_attention_heads, args.decoder_ffn_embed_dim,
-                                       dropout=args.dropout, window=args.unit_text_encoder_window)
+                                       dropout=args.dropout, window=args.unit_text_encoder_window,
+                                       lookahead=args.unit_text_lookahead == "word")
         if args.synthesizer_encoder_layers > 0:
             s_args = copy.deepcopy(args)
             s_args.encoder_layers = args.synthesizer_encoder_layers
@@ -351,7 +355,7 @@ def echostream_base(args):
         ("synthesizer_encoder_layers", 0), ("decoder_layers", 2), ("ctc_upsample_rate", 15),
         ("unit_decoder_embed_dim", 192), ("unit_decoder_ffn_embed_dim", 768),
         ("unit_decoder_window", 64), ("unit_states", "read"), ("unit_text_encoder_layers", 2),
-        ("unit_text_encoder_window", 16), ("mt_prefix_prob", 0.0), ("mt_prefix_lag", 2),
+        ("unit_text_encoder_window", 16), ("unit_text_lookahead", "word"), ("mt_prefix_prob", 0.0), ("mt_prefix_lag", 2),
         ("dropout", 0.1), ("attention_dropout", 0.0), ("activation_dropout", 0.0),
         ("max_target_positions", 1024), ("input_feat_per_channel", 80), ("input_channels", 1),
     ]:
