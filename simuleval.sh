@@ -3,7 +3,8 @@
 #   bash simuleval.sh                     # default model on the embedded test set
 #   MODEL=ckpt.pt DATA=/data/cvss/s2st POLICIES="alignment" SEGMENTS="320 640" bash simuleval.sh
 # Variables (defaults):
-#   MODEL (runs/echostream_cpu/checkpoints/checkpoint_best.pt)   DATA (data/embedded/s2st)   SPLIT (test)
+#   MODEL (runs/echostream_cpu_t2u/checkpoints/checkpoint_best.pt: the default recipe, train.sh + train_t2u.sh)
+#   DATA (data/embedded/s2st)   SPLIT (test)
 #   TASKS ("s2tt s2st")  POLICIES ("alignment word wait-k")  SEGMENTS ("160 320 640 1280 offline")
 #   DEVICE (cpu|cuda)  MAX_INSTANCES (all)  OUT (runs/simuleval/<model run name>)
 #   AGENT_ARGS (extra agent options, e.g. "--word-holdback 1" or "--vocoder-drain never")
@@ -16,7 +17,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 bash scripts/setup_env.sh
 PY=.venv/bin/python
-MODEL="${MODEL:-runs/echostream_cpu/checkpoints/checkpoint_best.pt}"
+MODEL="${MODEL:-runs/echostream_cpu_t2u/checkpoints/checkpoint_best.pt}"
 DATA="${DATA:-data/embedded/s2st}"
 SPLIT="${SPLIT:-test}"
 TASKS="${TASKS:-s2tt s2st}"
@@ -33,7 +34,7 @@ fi
 OUT="${OUT:-runs/simuleval/$(basename "$(dirname "$(dirname "$MODEL")")")}"
 mkdir -p "$OUT"
 if [ ! -f "$MODEL" ]; then
-  if [ "$MODEL" = runs/echostream_cpu/checkpoints/checkpoint_best.pt ]; then bash train.sh
+  if [ "$MODEL" = runs/echostream_cpu_t2u/checkpoints/checkpoint_best.pt ]; then bash train_t2u.sh
   else echo "[simuleval] model not found: $MODEL" >&2; exit 1; fi
 fi
 if [ -z "${VOCODER:-}" ]; then

@@ -83,11 +83,13 @@ def add_echostream_args(parser) -> None:
     a("--output-asr-translation", action="store_true", help="print the running ASR and translation")
     a("--vocoder", default=None, help="S2ST: vocoder config (code_hifigan config.json / fallback json / dir)")
     a("--vocoder-checkpoint", default=None, help="S2ST: CodeHiFiGAN generator checkpoint")
-    a("--vocoder-drain", default="underrun", choices=["underrun", "always", "never"],
+    a("--vocoder-drain", default="auto", choices=["auto", "underrun", "always", "never"],
       help="S2ST: when to emit the audio the streaming vocoder holds back (its look-ahead frames and the "
-           "last units' durations): 'underrun' (default) when the listener's playback would run dry before "
+           "last units' durations): 'underrun' when the listener's playback would run dry before "
            "the next source segment arrives, so that the pause falls after the written text and not inside "
-           "its last phone; 'always' at every write; 'never' (only at the end)")
+           "its last phone; 'always' at every write; 'never' (only at the end); 'auto' (default): 'always' "
+           "when every write ends with complete units of a whole word (word policy and a model with "
+           "--unit-states tokens), else 'underrun' (each measured best in its case)")
 
 
 class EchoStreamAgentMixin:
@@ -258,6 +260,14 @@ class EchoStreamAgentMixin:
             return WriteAction(SpeechSegment(content=samples, sample_rate=SAMPLE_RATE, finished=False), finished=False)
         return ReadAction()
 
+    def vocoder_drain_mode(self) -> str:
+        """The effective ``--vocoder-drain`` (``auto`` resolved as its help says)."""
+        mode = getattr(self.args, "vocoder_drain", "auto")
+        if mode != "auto":
+            return mode
+        whole_words = self.policy_impl.name == "word" and self.model.unit_states == "tokens"
+        return "always" if whole_words else "underrun"
+
     def _synthesize(self, units: List[int], done: bool) -> List[float]:
         """Audio for newly written units, draining the vocoder as ``--vocoder-drain`` says.
 
@@ -274,7 +284,7 @@ class EchoStreamAgentMixin:
         Returns:
             float samples at 16 kHz (possibly none).
         """
-        mode = getattr(self.args, "vocoder_drain", "underrun")
+        mode = self.vocoder_drain_mode()
         out = self.vocoder.push(units, final=done, drain=mode == "always") if (units or done) else torch.zeros(0)
         now_ms = 1000.0 * self.n_samples_read / SAMPLE_RATE
         start_ms = max(self.playback_end_ms, now_ms)

@@ -400,3 +400,24 @@ def test_s2st_agent_drains_the_vocoder_before_a_pause(s2st_agent):
     # 'underrun' holds back while the queue covers the next segment: some write keeps a look-ahead
     assert any(w[2] > 0 for w in timelines["underrun"][:-1])
     assert all(w[2] == 0 for w in timelines["always"])
+
+
+def test_auto_vocoder_drain_follows_policy_and_unit_states(s2st_agent):
+    """--vocoder-drain auto: 'always' only for whole-word writes with complete units (word policy,
+    --unit-states tokens); an explicit mode is kept."""
+    from agent.policies import build_policy
+
+    agent, old_policy = s2st_agent, s2st_agent.policy_impl
+    old_states = getattr(agent.model.args, "unit_states", None)
+    try:
+        agent.args.vocoder_drain = "auto"
+        for policy, states, expected in [("word", "tokens", "always"), ("word", "read", "underrun"),
+                                         ("alignment", "tokens", "underrun"), ("wait-k", "predict", "underrun")]:
+            agent.policy_impl = build_policy(policy)
+            agent.model.args.unit_states = states
+            assert agent.vocoder_drain_mode() == expected, (policy, states)
+        agent.args.vocoder_drain = "never"
+        assert agent.vocoder_drain_mode() == "never"
+    finally:
+        agent.policy_impl, agent.model.args.unit_states = old_policy, old_states
+        agent.args.vocoder_drain = "underrun"

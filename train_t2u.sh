@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Stage 2 of the default recipe: train the unit path on the target text (--unit-states tokens)
+# on top of a trained EchoStream model (stage 1: train.sh, the StreamSpeech multi-task recipe).
+# The unit decoder then reads the written subwords (UnitTextEncoder, with word look-ahead)
+# instead of MT decoder states computed on a source prefix, so what the agent synthesizes does
+# not depend on how much source it has read, and a written word's units are complete when it
+# is written. The speech encoder and the text decoders are frozen and not even run in training
+# (about 1 update/s on 2 CPU cores); the stage-1 unit decoder is the starting point.
+#   bash train_t2u.sh                    # runs/echostream_cpu -> runs/echostream_cpu_t2u (stage 1 trained if missing)
+#   BASE=runs/cvss/checkpoints/checkpoint_best.pt RUN=runs/cvss_t2u DATA=/data/cvss-c/fr-en/s2st \
+#       CONFIG=configs/echostream_gpu.yaml UPDATES=20000 bash train_t2u.sh
+# Variables: BASE (stage-1 checkpoint), RUN (default runs/echostream_cpu_t2u), UPDATES (default 3000),
+#            and train.sh's DATA, CONFIG, DEVICE, EVAL. KEY=VALUE arguments override config entries.
+# Re-running resumes from $RUN/checkpoints/checkpoint_last.pt.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")"
+DEFAULT_BASE=runs/echostream_cpu/checkpoints/checkpoint_best.pt
+BASE="${BASE:-$DEFAULT_BASE}"
+UPDATES="${UPDATES:-3000}"
+export RUN="${RUN:-runs/echostream_cpu_t2u}"
+if [ ! -f "$BASE" ]; then
+  if [ "$BASE" = "$DEFAULT_BASE" ]; then RUN=runs/echostream_cpu bash train.sh
+  else echo "[train_t2u] stage-1 checkpoint not found: $BASE" >&2; exit 1; fi
+fi
+bash train.sh unit-states=tokens train-unit-decoder-only=true finetune-from-model="$BASE" \
+  stop-time-hours=0 max-update="$UPDATES" warmup-updates=200 "$@"
