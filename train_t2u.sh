@@ -9,14 +9,14 @@
 #   bash train_t2u.sh                    # runs/echostream_cpu -> runs/echostream_cpu_t2u (stage 1 trained if missing)
 #   BASE=runs/cvss/checkpoints/checkpoint_best.pt RUN=runs/cvss_t2u DATA=/data/cvss-c/fr-en/s2st \
 #       CONFIG=configs/echostream_gpu.yaml UPDATES=20000 bash train_t2u.sh
-# Variables: BASE (stage-1 checkpoint), RUN (default runs/echostream_cpu_t2u), UPDATES (default 3000),
+# Variables: BASE (stage-1 checkpoint), RUN (default runs/echostream_cpu_t2u), UPDATES (default 1704 = 12 epochs of the embedded corpus),
 #            and train.sh's DATA, CONFIG, DEVICE, EVAL. KEY=VALUE arguments override config entries.
 # Re-running resumes from $RUN/checkpoints/checkpoint_last.pt.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 DEFAULT_BASE=runs/echostream_cpu/checkpoints/checkpoint_best.pt
 BASE="${BASE:-$DEFAULT_BASE}"
-UPDATES="${UPDATES:-3000}"
+UPDATES="${UPDATES:-1704}"
 export RUN="${RUN:-runs/echostream_cpu_t2u}"
 if [ ! -f "$BASE" ]; then
   if [ "$BASE" = "$DEFAULT_BASE" ]; then RUN=runs/echostream_cpu bash train.sh

@@ -1,6 +1,6 @@
 """Translate a recording as it streams: French speech in, English speech + text out.
 
-    python -m agent.demo --model runs/echostream_cpu/checkpoints/checkpoint_best.pt \\
+    python -m agent.demo --model runs/echostream_cpu_t2u/checkpoints/checkpoint_best.pt \\
         --input speech.mp3 --output out.wav [--policy word] [--segment-ms 320] [--realtime]
 
 Any format soundfile or ffmpeg reads (wav/flac/ogg/mp3), any sample rate, mono or stereo:

@@ -83,6 +83,10 @@ def add_echostream_args(parser) -> None:
     a("--output-asr-translation", action="store_true", help="print the running ASR and translation")
     a("--vocoder", default=None, help="S2ST: vocoder config (code_hifigan config.json / fallback json / dir)")
     a("--vocoder-checkpoint", default=None, help="S2ST: CodeHiFiGAN generator checkpoint")
+    a("--min-start-ms", type=float, default=400.0,
+      help="S2ST: hold the translated speech until this much audio (ms) is ready, then start speaking "
+           "(a playout buffer at the start of each instance; default 400; 0 = speak at the first write). Without it the "
+           "first short word is usually followed by a pause while the next source word arrives")
     a("--vocoder-drain", default="auto", choices=["auto", "underrun", "always", "never"],
       help="S2ST: when to emit the audio the streaming vocoder holds back (its look-ahead frames and the "
            "last units' durations): 'underrun' when the listener's playback would run dry before "
@@ -146,6 +150,8 @@ class EchoStreamAgentMixin:
         self.asr_words_written = 0
         self.policy_seconds: List[float] = []
         self.playback_end_ms = 0.0  # S2ST: when the listener will have heard all written audio
+        self.start_buffer: List[torch.Tensor] = []  # S2ST: audio held before the first write (--min-start-ms)
+        self.speaking = False  # S2ST: the first audio has been written
         if self.vocoder is not None:
             self.vocoder.reset()
 
@@ -292,6 +298,14 @@ class EchoStreamAgentMixin:
             segment_ms = getattr(self.args, "source_segment_size", 320) or 320
             if start_ms + 1000.0 * out.numel() / SAMPLE_RATE - now_ms < segment_ms:
                 out = torch.cat([out, self.vocoder.push([], drain=True)])
+        if not self.speaking:  # --min-start-ms: the playout buffer before the first write
+            self.start_buffer.append(out)
+            held = sum(x.numel() for x in self.start_buffer)
+            if not done and 1000.0 * held / SAMPLE_RATE < getattr(self.args, "min_start_ms", 0.0):
+                return []
+            out = torch.cat(self.start_buffer)
+            self.start_buffer = []
+            self.speaking = out.numel() > 0
         if out.numel():
             self.playback_end_ms = start_ms + 1000.0 * out.numel() / SAMPLE_RATE
         return out.tolist()

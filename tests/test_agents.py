@@ -353,7 +353,8 @@ def s2st_agent(tiny_checkpoint, griffin_lim_config):
     ns = Namespace(model_path=tiny_checkpoint["checkpoint"], data_bin=None, policy="alignment", stride_n=1,
                    lagging_k1=0, word_holdback=0, waitk=3, encoder_segment_length=None, offline=False, max_len=20,
                    output_asr_translation=False, vocoder=griffin_lim_config, vocoder_checkpoint=None,
-                   source_segment_size=160, device="cpu", output=None, vocoder_drain="underrun")
+                   source_segment_size=160, device="cpu", output=None, vocoder_drain="underrun",
+                   min_start_ms=0.0)
     return load_agent_class("speech_to_speech")(ns)
 
 
@@ -421,3 +422,25 @@ def test_auto_vocoder_drain_follows_policy_and_unit_states(s2st_agent):
     finally:
         agent.policy_impl, agent.model.args.unit_states = old_policy, old_states
         agent.args.vocoder_drain = "underrun"
+
+
+def test_min_start_ms_holds_the_first_audio_then_plays_everything(s2st_agent):
+    """--min-start-ms: nothing is written until that much audio is ready; then all of it at once,
+    later writes go out as they come, and the total audio is the same as without the buffer."""
+    rng = np.random.default_rng(1)
+    k = s2st_agent.vocoder.vocoder.n_units
+    script = [(160.0 * (i + 1), rng.integers(0, k, size=n).tolist()) for i, n in enumerate([2, 0, 3, 4, 6, 2, 5])]
+    old = getattr(s2st_agent.args, "min_start_ms", 0.0)
+    try:
+        s2st_agent.args.min_start_ms = 0.0
+        plain = _scripted_timeline(s2st_agent, "always", script)
+        s2st_agent.args.min_start_ms = 300.0
+        buffered = _scripted_timeline(s2st_agent, "always", script)
+    finally:
+        s2st_agent.args.min_start_ms = old
+    assert plain[0][1] < 300.0, "the first write is already long: the test would check nothing"
+    assert buffered[0][1] >= 300.0 and buffered[0][0] > plain[0][0]
+    assert sum(w[1] for w in buffered) == pytest.approx(sum(w[1] for w in plain))
+    # after the first write nothing is held: the remaining writes are the unbuffered ones
+    n_held = len(plain) - len(buffered) + 1
+    assert [w[1] for w in buffered[1:]] == pytest.approx([w[1] for w in plain[n_held:]])
