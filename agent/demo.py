@@ -55,7 +55,7 @@ def build_agent(args):
                    word_holdback=args.word_holdback, waitk=3, encoder_segment_length=None, offline=False,
                    max_len=200, output_asr_translation=False, vocoder=args.vocoder,
                    vocoder_checkpoint=args.vocoder_checkpoint, source_segment_size=args.segment_ms,
-                   device=args.device, output=None)
+                   device=args.device, output=None, vocoder_drain=args.vocoder_drain, min_start_ms=args.min_start_ms)
     return cls(ns)
 
 
@@ -132,11 +132,15 @@ def main(argv=None):
     p.add_argument("--input", required=True, help="recording (wav/flac/ogg/mp3, any rate, mono/stereo)")
     p.add_argument("--output", required=True, help="translated speech (.wav); .txt/.asr.txt/.timeline.json beside it")
     p.add_argument("--data-bin", help="prepared data folder (default: the checkpoint's)")
-    p.add_argument("--policy", default="alignment", choices=["alignment", "word", "wait-k"])
+    p.add_argument("--policy", default="word", choices=["alignment", "word", "wait-k"])
     p.add_argument("--word-holdback", type=int, default=0)
     p.add_argument("--segment-ms", type=int, default=320)
     p.add_argument("--vocoder", help="vocoder config (default: the data folder's vocoder/)")
     p.add_argument("--vocoder-checkpoint")
+    p.add_argument("--vocoder-drain", default="auto", choices=["auto", "underrun", "always", "never"],
+                   help="see the S2ST agent's --vocoder-drain")
+    p.add_argument("--min-start-ms", type=float, default=400.0,
+                   help="playout buffer before the first translated speech (ms; 0 = speak at once)")
     p.add_argument("--device", default="cpu")
     p.add_argument("--realtime", action="store_true", help="pace the input in wall-clock time")
     args = p.parse_args(argv)

@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Per-``policy()`` wall time of an EchoStream agent over a long stream (does cost grow with length?).
 
-    .venv/bin/python benchmarks/policy_timing.py --model runs/echostream_cpu/checkpoints/checkpoint_best.pt \
+    .venv/bin/python benchmarks/policy_timing.py --model runs/echostream_cpu_t2u/checkpoints/checkpoint_best.pt \
         --seconds 60 --segment-ms 320 [--kind s2tt|s2st] [--arch-label echostream] --output benchmarks/results/policy_timing.json
 
 Concatenates test utterances of the model's data (``simuleval/test/wav_list.txt``) into one
@@ -61,7 +61,7 @@ def main(argv=None):
     ns = Namespace(model_path=a.model, data_bin=None, policy=a.policy, stride_n=1, lagging_k1=0, word_holdback=0,
                    waitk=3, encoder_segment_length=None, offline=False, max_len=1000, output_asr_translation=False,
                    vocoder=a.vocoder, vocoder_checkpoint=None, source_segment_size=a.segment_ms, device="cpu",
-                   output=None)
+                   output=None, vocoder_drain="auto", min_start_ms=400.0)
     agent = cls(ns)
     agent.reset()
     audio = long_stream(agent.task.args.data, a.seconds)

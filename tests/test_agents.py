@@ -444,3 +444,33 @@ def test_min_start_ms_holds_the_first_audio_then_plays_everything(s2st_agent):
     # after the first write nothing is held: the remaining writes are the unbuffered ones
     n_held = len(plain) - len(buffered) + 1
     assert [w[1] for w in buffered[1:]] == pytest.approx([w[1] for w in plain[n_held:]])
+
+
+def test_demo_streams_a_stereo_44k_recording_and_rejects_an_empty_one(tiny_checkpoint, griffin_lim_config, loaded,
+                                                                      tmp_path):
+    """agent.demo: resamples and downmixes, writes speech, texts and a timeline; empty input is a clear error."""
+    import soundfile as sf
+
+    from agent.demo import main
+
+    wav = load_audio(loaded[4][0])[0].numpy()
+    t = np.arange(int(len(wav) * 44100 / 16000)) / 44100
+    mono44 = np.interp(t, np.arange(len(wav)) / 16000, wav)
+    stereo = np.stack([mono44, 0.5 * mono44], axis=1).astype(np.float32)
+    src = tmp_path / "rec.flac"
+    sf.write(src, stereo, 44100)
+    out = tmp_path / "out.wav"
+    main(["--model", tiny_checkpoint["checkpoint"], "--input", str(src), "--output", str(out),
+          "--vocoder", griffin_lim_config, "--segment-ms", "160"])
+    audio, sr = sf.read(out)
+    assert sr == 16000 and audio.ndim == 1 and len(audio) > 0
+    timeline = json.loads((tmp_path / "out.timeline.json").read_text())
+    assert timeline["policy"] == "word" and timeline["input_seconds"] == pytest.approx(len(wav) / 16000, abs=0.01)
+    assert len(timeline["timeline"]) == int(np.ceil(len(wav) / 2560))
+    written = [w for e in timeline["timeline"] for w in e["target_words_written"]]
+    assert " ".join(written) == (tmp_path / "out.txt").read_text().strip()
+    empty = tmp_path / "empty.wav"
+    sf.write(empty, np.zeros((0,), dtype=np.float32), 16000)
+    with pytest.raises(Exception, match="empty"):
+        main(["--model", tiny_checkpoint["checkpoint"], "--input", str(empty), "--output", str(tmp_path / "e.wav"),
+              "--vocoder", griffin_lim_config])
