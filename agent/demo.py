@@ -48,15 +48,13 @@ def load_agent_class(kind: str = "speech_to_speech"):
 
 def build_agent(args):
     """Instantiate the S2ST agent with the demo's options."""
-    from argparse import Namespace
+    from agent.simuleval_base import agent_options
 
     cls = load_agent_class("speech_to_speech")
-    ns = Namespace(model_path=args.model, data_bin=args.data_bin, policy=args.policy, stride_n=1, lagging_k1=0,
-                   word_holdback=args.word_holdback, waitk=3, encoder_segment_length=None, offline=False,
-                   max_len=200, output_asr_translation=False, vocoder=args.vocoder,
-                   vocoder_checkpoint=args.vocoder_checkpoint, source_segment_size=args.segment_ms,
-                   device=args.device, output=None, vocoder_drain=args.vocoder_drain, min_start_ms=args.min_start_ms)
-    return cls(ns)
+    return cls(agent_options(args.model, data_bin=args.data_bin, policy=args.policy, word_holdback=args.word_holdback,
+                             vocoder=args.vocoder, vocoder_checkpoint=args.vocoder_checkpoint,
+                             source_segment_size=args.segment_ms, device=args.device,
+                             vocoder_drain=args.vocoder_drain, min_start_ms=args.min_start_ms))
 
 
 def run_demo(args) -> dict:

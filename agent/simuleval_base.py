@@ -12,6 +12,7 @@ of the current instance) and a policy; the entry files combine it with SimulEval
 
 Every ``policy()`` call reads only the samples that arrived since the previous call.
 """
+import argparse
 import json
 import logging
 import os
@@ -94,6 +95,30 @@ def add_echostream_args(parser) -> None:
            "its last phone; 'always' at every write; 'never' (only at the end); 'auto' (default): 'always' "
            "when every write ends with complete units of a whole word (word policy and a model with "
            "--unit-states tokens), else 'underrun' (each measured best in its case)")
+
+
+def agent_options(model_path: str, **overrides) -> argparse.Namespace:
+    """The agents' options with their command-line defaults, for running an agent outside SimulEval.
+
+    Args:
+        model_path: EchoStream checkpoint.
+        overrides: option values by attribute name (e.g. ``policy="word"``), including the three
+            SimulEval options the agents read: ``source_segment_size`` (ms, default 320),
+            ``device`` (default "cpu") and ``output`` (default None).
+
+    Raises:
+        ValueError: if an override names no option.
+    """
+    parser = argparse.ArgumentParser(add_help=False)
+    add_echostream_args(parser)
+    ns = parser.parse_args(["--model-path", model_path])
+    ns.source_segment_size, ns.device, ns.output = 320, "cpu", None
+    unknown = sorted(set(overrides) - set(vars(ns)))
+    if unknown:
+        raise ValueError(f"unknown agent option(s): {', '.join(unknown)}")
+    for key, value in overrides.items():
+        setattr(ns, key, value)
+    return ns
 
 
 class EchoStreamAgentMixin:
@@ -268,7 +293,7 @@ class EchoStreamAgentMixin:
 
     def vocoder_drain_mode(self) -> str:
         """The effective ``--vocoder-drain`` (``auto`` resolved as its help says)."""
-        mode = getattr(self.args, "vocoder_drain", "auto")
+        mode = self.args.vocoder_drain
         if mode != "auto":
             return mode
         whole_words = self.policy_impl.name == "word" and self.model.unit_states == "tokens"
@@ -301,7 +326,7 @@ class EchoStreamAgentMixin:
         if not self.speaking:  # --min-start-ms: the playout buffer before the first write
             self.start_buffer.append(out)
             held = sum(x.numel() for x in self.start_buffer)
-            if not done and 1000.0 * held / SAMPLE_RATE < getattr(self.args, "min_start_ms", 0.0):
+            if not done and 1000.0 * held / SAMPLE_RATE < self.args.min_start_ms:
                 return []
             out = torch.cat(self.start_buffer)
             self.start_buffer = []

@@ -49,20 +49,16 @@ def main(argv=None):
     p.add_argument("--output", default=os.path.join(ROOT, "benchmarks", "results", "policy_timing.json"))
     a = p.parse_args(argv)
     torch.set_num_threads(1)
-    from argparse import Namespace
-
     from simuleval.data.segments import SpeechSegment
 
     from agent.demo import load_agent_class
+    from agent.simuleval_base import agent_options
     from researches.ctc_unity.datasets.atomic import atomic_open
 
     kind = {"s2tt": "speech_to_text.s2tt", "asr": "speech_to_text.asr", "s2st": "speech_to_speech"}[a.kind]
     cls = load_agent_class(kind)
-    ns = Namespace(model_path=a.model, data_bin=None, policy=a.policy, stride_n=1, lagging_k1=0, word_holdback=0,
-                   waitk=3, encoder_segment_length=None, offline=False, max_len=1000, output_asr_translation=False,
-                   vocoder=a.vocoder, vocoder_checkpoint=None, source_segment_size=a.segment_ms, device="cpu",
-                   output=None, vocoder_drain="auto", min_start_ms=400.0)
-    agent = cls(ns)
+    agent = cls(agent_options(a.model, policy=a.policy, max_len=1000, vocoder=a.vocoder,
+                              source_segment_size=a.segment_ms))
     agent.reset()
     audio = long_stream(agent.task.args.data, a.seconds)
     chunk = int(16000 * a.segment_ms / 1000)

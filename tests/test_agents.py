@@ -346,15 +346,11 @@ def griffin_lim_config(tiny_data, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def s2st_agent(tiny_checkpoint, griffin_lim_config):
-    from argparse import Namespace
-
     from agent.demo import load_agent_class
+    from agent.simuleval_base import agent_options
 
-    ns = Namespace(model_path=tiny_checkpoint["checkpoint"], data_bin=None, policy="alignment", stride_n=1,
-                   lagging_k1=0, word_holdback=0, waitk=3, encoder_segment_length=None, offline=False, max_len=20,
-                   output_asr_translation=False, vocoder=griffin_lim_config, vocoder_checkpoint=None,
-                   source_segment_size=160, device="cpu", output=None, vocoder_drain="underrun",
-                   min_start_ms=0.0)
+    ns = agent_options(tiny_checkpoint["checkpoint"], policy="alignment", max_len=20, vocoder=griffin_lim_config,
+                       source_segment_size=160, vocoder_drain="underrun", min_start_ms=0.0)
     return load_agent_class("speech_to_speech")(ns)
 
 
@@ -430,7 +426,7 @@ def test_min_start_ms_holds_the_first_audio_then_plays_everything(s2st_agent):
     rng = np.random.default_rng(1)
     k = s2st_agent.vocoder.vocoder.n_units
     script = [(160.0 * (i + 1), rng.integers(0, k, size=n).tolist()) for i, n in enumerate([2, 0, 3, 4, 6, 2, 5])]
-    old = getattr(s2st_agent.args, "min_start_ms", 0.0)
+    old = s2st_agent.args.min_start_ms
     try:
         s2st_agent.args.min_start_ms = 0.0
         plain = _scripted_timeline(s2st_agent, "always", script)
@@ -474,3 +470,13 @@ def test_demo_streams_a_stereo_44k_recording_and_rejects_an_empty_one(tiny_check
     with pytest.raises(Exception, match="empty"):
         main(["--model", tiny_checkpoint["checkpoint"], "--input", str(empty), "--output", str(tmp_path / "e.wav"),
               "--vocoder", griffin_lim_config])
+
+
+def test_agent_options_have_the_command_line_defaults_and_reject_unknown_names():
+    from agent.simuleval_base import agent_options
+
+    ns = agent_options("m.pt", policy="word")
+    assert (ns.model_path, ns.policy, ns.min_start_ms, ns.vocoder_drain, ns.source_segment_size) == \
+        ("m.pt", "word", 400.0, "auto", 320)
+    with pytest.raises(ValueError, match="min_start"):
+        agent_options("m.pt", min_start=1.0)

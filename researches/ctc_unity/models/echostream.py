@@ -240,6 +240,9 @@ class EchoStreamModel(FairseqEncoderDecoderModel):
             prev_output_tokens: ``(B, L)`` ``</s>``-shifted, right-padded MT decoder input.
             mt_extra: the MT decoder's extra output on that input (unused, may be None, with
                 ``--unit-states tokens``).
+
+        Raises:
+            ValueError: ``predict`` / ``tokens`` mode and a sequence without target tokens.
         """
         mask = prev_output_tokens.eq(self.decoder.padding_idx)
         if self.unit_states == "tokens":

@@ -37,6 +37,9 @@ class UnitTextEncoder(nn.Module):
         window: attention window in subwords including the current one (0 = unlimited);
             bounds each streaming step's cost.
         lookahead: add the word look-ahead embedding (see module docstring).
+
+    Raises:
+        ValueError: if ``embed_dim`` is odd or < 4 (sinusoidal positions), at the first forward.
     """
 
     def __init__(self, dictionary, embed_dim: int, layers: int, attention_heads: int, ffn_embed_dim: int,
