@@ -80,4 +80,4 @@ for task in $TASKS; do
     done
   done
 done
-$PY scripts/collect_simuleval.py --runs "$OUT" --csv "$OUT/results.csv" --plot "$OUT/quality_latency.png"
+$PY -m ctc_unity.simuleval_results --runs "$OUT" --csv "$OUT/results.csv" --plot "$OUT/quality_latency.png"

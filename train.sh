@@ -35,6 +35,6 @@ t0=$(date +%s)
 echo "[train] training wall time: $(( $(date +%s) - t0 )) s"
 $PY scripts/training_report.py "$RUN/train.log" --plot "$RUN/dev_curves.png" || true
 if [ "${EVAL:-1}" = 1 ]; then
-  $PY scripts/eval_offline.py --checkpoint "$RUN/checkpoints/checkpoint_best.pt" --data "$DATA" --split test \
+  $PY -m ctc_unity.evaluation --checkpoint "$RUN/checkpoints/checkpoint_best.pt" --data "$DATA" --split test \
     --device "$DEVICE" --output "$RUN/eval_test.json"
 fi

@@ -38,7 +38,7 @@ fi
 mkdir -p "$RUN"
 echo "[train_asr] data=$DATA run=$RUN budget=${MAX_MINUTES} min"
 t0=$(date +%s)
-$PY -m researches.ctc_unity.asr_bleu.train_ctc_asr \
+$PY -m ctc_unity.asr_bleu.train_ctc_asr \
   --train-wav-list "$SV/train/tgt_wav_list.txt" --train-text "$SV/train/target.txt" \
   --dev-wav-list "$SV/dev/tgt_wav_list.txt" --dev-text "$SV/dev/target.txt" \
   --run-dir "$RUN" --max-minutes "$MAX_MINUTES" --max-steps "${MAX_STEPS:-0}" \

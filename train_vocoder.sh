@@ -8,7 +8,7 @@
 # Variables: DATA, CONFIG, RUN (run directory: config.json, checkpoint_{last,best}.pt, training_state.pt,
 #            tb/, train.log), MAX_MINUTES (empty: no budget), MAX_STEPS, DEVICE (auto|cpu|cuda), THREADS.
 # Re-running with the same RUN resumes from RUN/training_state.pt. The result loads with
-#   researches.ctc_unity.vocoder.load_vocoder(RUN)  or fairseq's CodeHiFiGANVocoder(RUN/checkpoint_best.pt, config).
+#   ctc_unity.vocoder.load_vocoder(RUN)  or fairseq's CodeHiFiGANVocoder(RUN/checkpoint_best.pt, config).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 bash scripts/setup_env.sh
@@ -28,5 +28,5 @@ fi
 mkdir -p "$RUN"
 echo "[vocoder] data=$DATA config=$CONFIG run=$RUN device=$DEVICE max_minutes=${MAX_MINUTES:-none}" | tee -a "$RUN/train.log"
 t0=$(date +%s)
-PYTHONWARNINGS="ignore::FutureWarning" $PY -m researches.ctc_unity.vocoder.train "${ARGS[@]}" "$@" 2>&1 | tee -a "$RUN/train.log"
+PYTHONWARNINGS="ignore::FutureWarning" $PY -m ctc_unity.vocoder.train "${ARGS[@]}" "$@" 2>&1 | tee -a "$RUN/train.log"
 echo "[vocoder] wall time: $(( $(date +%s) - t0 )) s" | tee -a "$RUN/train.log"

@@ -21,17 +21,15 @@ import importlib.util
 import json
 import logging
 import os
-import sys
 import time
 
 import numpy as np
 import soundfile as sf
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
 
-from researches.ctc_unity.datasets.atomic import atomic_open  # noqa: E402
-from researches.ctc_unity.datasets.audio_io import load_audio  # noqa: E402
+from ctc_unity.datasets.atomic import atomic_open  # noqa: E402
+from ctc_unity.datasets.audio_io import load_audio  # noqa: E402
 
 logger = logging.getLogger("echostream.demo")
 SR = 16000

@@ -1,6 +1,6 @@
 """Online 80-dim fbank + global CMVN that equals the offline features exactly.
 
-Offline features (:func:`researches.ctc_unity.datasets.prepare.compute_fbank`) are kaldi
+Offline features (:func:`ctc_unity.datasets.prepare.compute_fbank`) are kaldi
 fbank with ``snip_edges=True``: frame ``i`` covers samples ``[160 i, 160 i + 400)`` at
 16 kHz, computed independently of other frames (no dither). So the stream only keeps the
 samples from the first not-yet-computed frame on: each call computes the frames completed by

@@ -22,12 +22,7 @@ from typing import List, Optional
 
 import torch
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-for p in (ROOT, os.path.join(ROOT, "researches")):
-    if p not in sys.path:
-        sys.path.insert(0, p)
-
-from researches.ctc_unity.plugin import load as load_plugin  # noqa: E402
+from ctc_unity.plugin import load as load_plugin  # noqa: E402
 
 load_plugin()
 
@@ -159,8 +154,8 @@ class EchoStreamAgentMixin:
         self._new_instance()
 
     def _build_vocoder(self, args):
-        from researches.ctc_unity.vocoder import load_vocoder
-        from researches.ctc_unity.vocoder.streaming import StreamingVocoder
+        from ctc_unity.vocoder import load_vocoder
+        from ctc_unity.vocoder.streaming import StreamingVocoder
 
         spec = args.vocoder or os.path.join(self.task.args.data, "vocoder")
         return StreamingVocoder(load_vocoder(spec, args.vocoder_checkpoint, device=self.translator.device))

@@ -4,10 +4,6 @@
         --source data/embedded/s2st/simuleval/test/wav_list.txt --target data/embedded/s2st/simuleval/test/target.txt \
         --output OUT [--policy alignment|word|wait-k]
 """
-import os
-import sys
-
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from simuleval.agents import SpeechToTextAgent  # noqa: E402
 from simuleval.utils import entrypoint  # noqa: E402
 

@@ -6,7 +6,7 @@
         --policy word --reference streamspeech --out benchmarks/results/end_to_end
 
 Each ``NAME=DIR`` is a ``simuleval.sh`` output folder (``<task>_<policy>_<segment>/scores.tsv``
-and ``scores_ca.tsv``, read with :func:`scripts.collect_simuleval.collect`). Written:
+and ``scores_ca.tsv``, read with :func:`ctc_unity.simuleval_results.collect`). Written:
 
 * ``OUT.csv``: one row per model, task and segment: quality (BLEU for S2TT, ASR-BLEU for
   S2ST), AL / LAAL / StartOffset / EndOffset (ms) and their computation-aware values;
@@ -24,9 +24,7 @@ import os
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(ROOT, "scripts"))
-
-from collect_simuleval import ORDER, collect, finish_task_axes, quality_key, save_figure, write_csv  # noqa: E402
+from ctc_unity.simuleval_results import ORDER, collect, finish_task_axes, quality_key, save_figure, write_csv  # noqa: E402
 
 LATENCY = ("AL", "LAAL", "StartOffset", "EndOffset", "ATD", "RTF")
 

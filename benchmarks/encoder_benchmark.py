@@ -41,9 +41,6 @@ from typing import Dict, List, Optional
 import torch
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-for _p in (ROOT, os.path.join(ROOT, "researches")):
-    if _p not in sys.path:
-        sys.path.insert(0, _p)
 
 FBANK_MS = 10  # one fbank frame
 FEAT_DIM = 80
@@ -53,7 +50,7 @@ DEFAULT_LENGTHS = (1, 5, 10, 30, 60, 120)
 
 
 def _load_plugin():
-    from researches.ctc_unity.plugin import load
+    from ctc_unity.plugin import load
 
     load()
 

@@ -13,19 +13,17 @@ grows with the stream), plus a plot of per-call time against stream position.
 import argparse
 import json
 import os
-import sys
 import time
 
 import numpy as np
 import torch
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
 
 
 def long_stream(data_dir: str, seconds: float) -> np.ndarray:
     """Concatenate test utterances (16 kHz) until ``seconds`` of audio."""
-    from researches.ctc_unity.datasets.audio_io import load_audio
+    from ctc_unity.datasets.audio_io import load_audio
 
     wavs = open(os.path.join(data_dir, "simuleval", "test", "wav_list.txt")).read().split()
     parts, total = [], 0
@@ -53,7 +51,7 @@ def main(argv=None):
 
     from agent.demo import load_agent_class
     from agent.simuleval_base import agent_options
-    from researches.ctc_unity.datasets.atomic import atomic_open
+    from ctc_unity.datasets.atomic import atomic_open
 
     kind = {"s2tt": "speech_to_text.s2tt", "asr": "speech_to_text.asr", "s2st": "speech_to_speech"}[a.kind]
     cls = load_agent_class(kind)

@@ -19,11 +19,8 @@ import os
 import sys
 import time
 
-_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-if _ROOT not in sys.path:
-    sys.path.insert(0, _ROOT)
 
-from researches.ctc_unity.datasets import corpus  # noqa: E402
+from ctc_unity.datasets import corpus  # noqa: E402
 
 logger = logging.getLogger("build_corpus")
 

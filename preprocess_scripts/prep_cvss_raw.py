@@ -13,14 +13,10 @@ researches/ctc_unity/datasets/cvss.py) and ``<out-dir>/corpus_stats.json``.
 import argparse
 import json
 import logging
-import os
 import sys
 
-_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-if _ROOT not in sys.path:
-    sys.path.insert(0, _ROOT)
 
-from researches.ctc_unity.datasets import cvss  # noqa: E402
+from ctc_unity.datasets import cvss  # noqa: E402
 
 
 def parse_args(argv=None):

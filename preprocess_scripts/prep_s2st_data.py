@@ -12,11 +12,9 @@ Example (CVSS-C, after preprocess_scripts/prep_cvss_raw.py, with mHuBERT units):
 import argparse
 import logging
 import os
-import sys
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from researches.ctc_unity.datasets.prepare import SPLITS, PrepConfig, prepare  # noqa: E402
+from ctc_unity.datasets.prepare import SPLITS, PrepConfig, prepare  # noqa: E402
 
 
 def main(argv=None):

@@ -7,7 +7,7 @@
 LIST: one audio path per line (line i = reference line i). The JSON on stdout has
 ``asr_bleu`` and ``ceiling`` (each: bleu, wer, n, n_empty, bleu_str, signature) and the
 back end; ``--output FILE`` also writes the full result (hypotheses included). See
-:mod:`researches.ctc_unity.asr_bleu.scorer` for normalization and audio checks.
+:mod:`ctc_unity.asr_bleu.scorer` for normalization and audio checks.
 """
 import argparse
 import json
@@ -16,11 +16,10 @@ import os
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from researches.ctc_unity.asr_bleu.scorer import evaluate, read_lines  # noqa: E402
-from researches.ctc_unity.asr_bleu.transcriber import build_transcriber  # noqa: E402
-from researches.ctc_unity.datasets.atomic import atomic_open  # noqa: E402
+from ctc_unity.asr_bleu.scorer import evaluate, read_lines  # noqa: E402
+from ctc_unity.asr_bleu.transcriber import build_transcriber  # noqa: E402
+from ctc_unity.datasets.atomic import atomic_open  # noqa: E402
 
 SUMMARY_KEYS = ("bleu", "wer", "n", "n_empty", "bleu_str", "bleu_signature", "audio_seconds")
 

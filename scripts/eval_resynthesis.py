@@ -18,13 +18,10 @@ S2ST system does) or the reference run-lengths (``reference``). Reported, next t
 import argparse
 import json
 import os
-import sys
 import time
 
 import torch
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
 
 
 def main(argv=None):
@@ -41,11 +38,11 @@ def main(argv=None):
     a = p.parse_args(argv)
     from fairseq.tasks.text_to_speech import batch_mel_cepstral_distortion
 
-    from researches.ctc_unity.asr_bleu.scorer import evaluate
-    from researches.ctc_unity.datasets.atomic import atomic_open
-    from researches.ctc_unity.datasets.audio_io import load_audio, write_wav_atomic
-    from researches.ctc_unity.datasets.prepare import load_raw_tsv_simple
-    from researches.ctc_unity.vocoder import load_vocoder
+    from ctc_unity.asr_bleu.scorer import evaluate
+    from ctc_unity.datasets.atomic import atomic_open
+    from ctc_unity.datasets.audio_io import load_audio, write_wav_atomic
+    from ctc_unity.datasets.prepare import load_raw_tsv_simple
+    from ctc_unity.vocoder import load_vocoder
 
     rows = load_raw_tsv_simple(os.path.join(a.data, "units", f"{a.split}.tsv"))
     ref_wavs = open(os.path.join(a.data, "simuleval", a.split, "tgt_wav_list.txt")).read().split("\n")[: len(rows)]

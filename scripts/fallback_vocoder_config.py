@@ -6,9 +6,7 @@
 """
 import argparse
 import os
-import sys
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def main(argv=None):
@@ -19,7 +17,7 @@ def main(argv=None):
     p.add_argument("--durations-from", default=None,
                    help="trained CodeHiFiGAN (run dir / config.json) whose duration predictor replaces the mean durations")
     a = p.parse_args(argv)
-    from researches.ctc_unity.vocoder.griffin_lim import make_griffin_lim_config
+    from ctc_unity.vocoder.griffin_lim import make_griffin_lim_config
 
     make_griffin_lim_config(os.path.join(a.data, "units"), n_iter=a.n_iter, out_path=a.out,
                             durations_from=a.durations_from)

@@ -29,12 +29,11 @@ import numpy as np
 import torch
 import torchaudio
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from researches.ctc_unity.asr_bleu.scorer import asr_bleu, load_item, read_lines  # noqa: E402
-from researches.ctc_unity.asr_bleu.train_ctc_asr import insert_silence  # noqa: E402
-from researches.ctc_unity.asr_bleu.transcriber import build_transcriber  # noqa: E402
-from researches.ctc_unity.datasets.atomic import atomic_open  # noqa: E402
+from ctc_unity.asr_bleu.scorer import asr_bleu, load_item, read_lines  # noqa: E402
+from ctc_unity.asr_bleu.train_ctc_asr import insert_silence  # noqa: E402
+from ctc_unity.asr_bleu.transcriber import build_transcriber  # noqa: E402
+from ctc_unity.datasets.atomic import atomic_open  # noqa: E402
 
 SAMPLE_RATE = 16000
 

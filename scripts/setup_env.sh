@@ -2,7 +2,8 @@
 # Idempotent set-up of everything EchoStream needs on a fresh Debian machine:
 #   * Debian packages: espeak-ng (speech synthesis), ffmpeg (audio decoding)
 #   * .venv with pinned Python packages (see requirements.txt), fairseq-fixed built
-#     with --no-build-isolation after torch/cython/numpy.
+#     with --no-build-isolation after torch/cython/numpy, then EchoStream itself
+#     (pip install -e .: the packages ctc_unity and agent, the echostream-* commands).
 # A second run only checks stamps and returns in seconds.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -25,7 +26,7 @@ fi
 
 # ---- Python virtual environment -------------------------------------------
 STAMP="$VENV/.echostream-installed"
-REQ_HASH="$(cat "$ROOT/requirements.txt" "$ROOT/scripts/setup_env.sh" | sha256sum | cut -c1-16)"
+REQ_HASH="$(cat "$ROOT/requirements.txt" "$ROOT/pyproject.toml" "$ROOT/scripts/setup_env.sh" | sha256sum | cut -c1-16)"
 if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$REQ_HASH" ]; then
   exit 0
 fi
@@ -42,5 +43,7 @@ if ! "$VENV/bin/python" -c "import fairseq" >/dev/null 2>&1; then
   "${PIP[@]}" --no-build-isolation "fairseq-fixed==0.12.3.1"
 fi
 "${PIP[@]}" -r "$ROOT/requirements.txt"
+log "installing EchoStream itself (editable: packages ctc_unity and agent, commands echostream-*)"
+"${PIP[@]}" --no-build-isolation --no-deps -e "$ROOT"
 echo "$REQ_HASH" > "$STAMP"
 log "environment ready: $VENV"

@@ -6,10 +6,8 @@ import sys
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
-sys.path.insert(0, os.path.join(ROOT, "researches"))
 
-from researches.ctc_unity.plugin import load as load_plugin  # noqa: E402
+from ctc_unity.plugin import load as load_plugin  # noqa: E402
 
 load_plugin()  # registers echostream / speech_to_speech_ctc / criterion as ``ctc_unity``
 
@@ -21,8 +19,8 @@ def tiny_data(tmp_path_factory):
     """A prepared S2ST data folder: 8 train / 2 dev / 2 test espeak-ng utterances from the grammar."""
     if shutil.which("espeak-ng") is None:
         pytest.skip("espeak-ng not installed (bash scripts/setup_env.sh installs it)")
-    from researches.ctc_unity.datasets import corpus
-    from researches.ctc_unity.datasets.prepare import PrepConfig, prepare
+    from ctc_unity.datasets import corpus
+    from ctc_unity.datasets.prepare import PrepConfig, prepare
 
     base = tmp_path_factory.mktemp("tiny")
     splits = corpus.grammar_splits(8, 200, 2, seed=3, max_words=6)
@@ -64,3 +62,14 @@ def tiny_checkpoint(tiny_data, tmp_path_factory):
     log = fairseq_train(tiny_data, save, "echostream_tiny", "--lr", "3e-3", "--disable-validation",
                         "--tensorboard-logdir", str(save / "tb"), max_update=20)
     return {"checkpoint": str(save / "checkpoint_last.pt"), "log": log, "tb": str(save / "tb")}
+
+
+def load_script(relpath: str):
+    """Import a command-line script of the repository (``scripts/x.py``, ``benchmarks/y.py``) as a module."""
+    import importlib.util
+
+    path = os.path.join(ROOT, relpath)
+    spec = importlib.util.spec_from_file_location(os.path.splitext(os.path.basename(path))[0], path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from researches.ctc_unity.datasets.audio_io import load_audio
-from researches.ctc_unity.datasets.prepare import compute_fbank
+from ctc_unity.datasets.audio_io import load_audio
+from ctc_unity.datasets.prepare import compute_fbank
 
 from conftest import ROOT
 
@@ -337,7 +337,7 @@ def test_sentence_segmentation_bounds_the_mt_context(loaded):
 
 @pytest.fixture(scope="module")
 def griffin_lim_config(tiny_data, tmp_path_factory):
-    from researches.ctc_unity.vocoder.griffin_lim import make_griffin_lim_config
+    from ctc_unity.vocoder.griffin_lim import make_griffin_lim_config
 
     path = str(tmp_path_factory.mktemp("gl") / "gl.json")
     make_griffin_lim_config(os.path.join(tiny_data, "units"), n_iter=4, out_path=path)

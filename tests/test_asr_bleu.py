@@ -13,10 +13,10 @@ import pytest
 import soundfile as sf
 import torch
 
-from researches.ctc_unity.asr_bleu.normalize import normalize_text
-from researches.ctc_unity.asr_bleu.scorer import asr_bleu, evaluate
-from researches.ctc_unity.asr_bleu.transcriber import Transcriber, build_transcriber
-from researches.ctc_unity.datasets.audio_io import AudioError, load_audio, write_wav_atomic
+from ctc_unity.asr_bleu.normalize import normalize_text
+from ctc_unity.asr_bleu.scorer import asr_bleu, evaluate
+from ctc_unity.asr_bleu.transcriber import Transcriber, build_transcriber
+from ctc_unity.datasets.audio_io import AudioError, load_audio, write_wav_atomic
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PY = sys.executable
@@ -185,8 +185,8 @@ SENTENCES = ["hello world", "good morning", "the cat sat", "a dog ran", "paul si
 
 
 def test_ctc_asr_trains_saves_resumes_and_transcribes(tmp_path):
-    from researches.ctc_unity.asr_bleu import train_ctc_asr
-    from researches.ctc_unity.asr_bleu.ctc_asr import CTCASRTranscriber
+    from ctc_unity.asr_bleu import train_ctc_asr
+    from ctc_unity.asr_bleu.ctc_asr import CTCASRTranscriber
 
     wavs = [_espeak(s, str(tmp_path / f"u{i}.wav")) for i, s in enumerate(SENTENCES)]
     (tmp_path / "wav_list.txt").write_text("\n".join(wavs) + "\n")
@@ -216,7 +216,7 @@ def test_ctc_asr_trains_saves_resumes_and_transcribes(tmp_path):
         train_ctc_asr.main(common + ["--max-steps", "46", "--dynamic-range-db", "0"])
 
     # fine-tuning a new run from this checkpoint with the robustness augmentations
-    from researches.ctc_unity.asr_bleu.ctc_asr import load_checkpoint
+    from ctc_unity.asr_bleu.ctc_asr import load_checkpoint
 
     ft = tmp_path / "ft"
     ft_args = [a if a != str(run) else str(ft) for a in common]
@@ -244,7 +244,7 @@ def test_ctc_asr_trains_saves_resumes_and_transcribes(tmp_path):
 
 def test_dynamic_range_floor_makes_silence_uniform():
     """Digital zeros, 16-bit quantization noise and faint noise give the same features after the floor."""
-    from researches.ctc_unity.asr_bleu.ctc_asr import features, floor_dynamic_range
+    from ctc_unity.asr_bleu.ctc_asr import features, floor_dynamic_range
 
     rng = np.random.default_rng(0)
     t = torch.arange(8000) / 16000.0
@@ -271,7 +271,7 @@ def test_dynamic_range_floor_makes_silence_uniform():
 def test_tempo_perturb_and_robustness_augment():
     import random
 
-    from researches.ctc_unity.asr_bleu.train_ctc_asr import robustness_augment, tempo_perturb
+    from ctc_unity.asr_bleu.train_ctc_asr import robustness_augment, tempo_perturb
 
     ramp = torch.arange(100, dtype=torch.float32)[:, None].repeat(1, 80)  # (T=100, F=80), value = frame index
     fast = tempo_perturb(ramp, 1.25)
@@ -299,7 +299,7 @@ def test_tempo_perturb_and_robustness_augment():
 def test_insert_pauses_keeps_content_in_order():
     import random
 
-    from researches.ctc_unity.asr_bleu.train_ctc_asr import insert_pauses
+    from ctc_unity.asr_bleu.train_ctc_asr import insert_pauses
 
     x = torch.arange(1, 101, dtype=torch.float32)[:, None].repeat(1, 4) + 20.0  # frame t has value t + 21
     for seed in range(5):
@@ -319,8 +319,10 @@ def test_judge_robustness_perturbations():
     """scripts/judge_robustness.py: pauses keep every sample in order; speed changes the length."""
     import random
 
-    sys.path.insert(0, os.path.join(ROOT, "scripts"))
-    from judge_robustness import add_pauses, change_speed
+    from conftest import load_script
+
+    jr = load_script("scripts/judge_robustness.py")
+    add_pauses, change_speed = jr.add_pauses, jr.change_speed
 
     x = torch.arange(1, 16001, dtype=torch.float32)  # 1 s, no zero sample
     for seed in range(5):
@@ -345,7 +347,7 @@ TINY_W2V = dict(extractor_mode="group_norm", extractor_conv_layer_config=[[8, 10
 def test_tiny_wav2vec2_export_loads_and_transcribes(tmp_path):
     from torchaudio.models import wav2vec2_model
 
-    from researches.ctc_unity.asr_bleu.wav2vec2 import Wav2Vec2Transcriber, save_wav2vec2_export
+    from ctc_unity.asr_bleu.wav2vec2 import Wav2Vec2Transcriber, save_wav2vec2_export
 
     labels = ["-", "|"] + list("ETAONISHRDLUMWCFGYPBVK'XJQZ")
     params = dict(TINY_W2V, aux_num_out=len(labels))
@@ -382,7 +384,7 @@ def test_simuleval_scorer_registered_and_scores(tmp_path):
     from simuleval import options
     from simuleval.evaluator.scorers import get_scorer_class
 
-    from researches.ctc_unity.asr_bleu import simuleval_scorer
+    from ctc_unity.asr_bleu import simuleval_scorer
 
     cls = get_scorer_class("quality", "ASR_BLEU_OFFLINE")
     assert cls is simuleval_scorer.OfflineASRBLEUScorer

@@ -5,16 +5,13 @@ import json
 import os
 import random
 import shutil
-import sys
 from types import SimpleNamespace
 
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-if ROOT not in sys.path:
-    sys.path.insert(0, ROOT)
 
-from researches.ctc_unity.datasets import corpus, tts  # noqa: E402
+from ctc_unity.datasets import corpus, tts  # noqa: E402
 
 sf = pytest.importorskip("soundfile")
 
@@ -217,11 +214,9 @@ def test_build_from_tsv_pairs_and_cli(tmp_path):
     assert [r["phenomena"] for r in rows] == ["", ""]
     assert [r["tgt_text"] for r in rows] == ["the dog runs", "the girl reads"]
 
-    sys.path.insert(0, os.path.join(ROOT, "preprocess_scripts"))
-    try:
-        import build_corpus as cli
-    finally:
-        sys.path.pop(0)
+    from conftest import load_script
+
+    cli = load_script("preprocess_scripts/build_corpus.py")
     out = tmp_path / "cli"
     assert cli.main(["--out-dir", str(out), "--n-train", "2", "--n-dev", "1", "--n-test", "1",
                      "--workers", "1", "--no-progress"]) == 0

@@ -4,16 +4,13 @@ import logging
 import os
 import shutil
 import subprocess
-import sys
 
 import numpy as np
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-if ROOT not in sys.path:
-    sys.path.insert(0, ROOT)
 
-from researches.ctc_unity.datasets import corpus, cvss  # noqa: E402
+from ctc_unity.datasets import corpus, cvss  # noqa: E402
 
 sf = pytest.importorskip("soundfile")
 
@@ -149,11 +146,9 @@ def test_malformed_cvss_line_and_missing_tsv(tree, tmp_path):
 
 def test_cli(tree, tmp_path, capsys):
     cv, cvss_root = tree
-    sys.path.insert(0, os.path.join(ROOT, "preprocess_scripts"))
-    try:
-        import prep_cvss_raw as cli
-    finally:
-        sys.path.pop(0)
+    from conftest import load_script
+
+    cli = load_script("preprocess_scripts/prep_cvss_raw.py")
     out = tmp_path / "raw"
     assert cli.main(["--cv-root", str(cv), "--cvss-root", str(cvss_root), "--out-dir", str(out),
                      "--splits", "train", "dev"]) == 0

@@ -15,11 +15,9 @@ from collections import Counter
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-if ROOT not in sys.path:
-    sys.path.insert(0, ROOT)
 
 try:
-    from researches.ctc_unity.datasets import grammar as G
+    from ctc_unity.datasets import grammar as G
 except ImportError:  # package __init__ needs torch; the grammar itself does not
     _spec = importlib.util.spec_from_file_location(
         "echostream_grammar_standalone", os.path.join(ROOT, "researches", "ctc_unity", "datasets", "grammar.py")

@@ -10,11 +10,11 @@ import pytest
 import soundfile as sf
 import torch
 
-from researches.ctc_unity.datasets import corpus
-from researches.ctc_unity.datasets.audio_io import AudioError, load_audio
-from researches.ctc_unity.datasets.prepare import PrepConfig, compute_fbank, prepare
-from researches.ctc_unity.datasets.text import SentencePieceText, UnknownTokenError
-from researches.ctc_unity.datasets.units import expand_units, load_extractor
+from ctc_unity.datasets import corpus
+from ctc_unity.datasets.audio_io import AudioError, load_audio
+from ctc_unity.datasets.prepare import PrepConfig, compute_fbank, prepare
+from ctc_unity.datasets.text import SentencePieceText, UnknownTokenError
+from ctc_unity.datasets.units import expand_units, load_extractor
 
 from conftest import TINY_UNITS
 
@@ -186,7 +186,7 @@ def cvss_tree(tmp_path_factory):
 
 
 def test_cvss_front_end_through_prepare_and_resume(cvss_tree, tmp_path):
-    from researches.ctc_unity.datasets.cvss import build_cvss_raw
+    from ctc_unity.datasets.cvss import build_cvss_raw
 
     cv, cvss = cvss_tree
     raw, out = tmp_path / "raw", tmp_path / "s2st"
@@ -214,7 +214,7 @@ def test_cvss_front_end_through_prepare_and_resume(cvss_tree, tmp_path):
 
 
 def test_atomic_open_replaces_only_on_success_with_normal_permissions(tmp_path):
-    from researches.ctc_unity.datasets.atomic import atomic_open
+    from ctc_unity.datasets.atomic import atomic_open
 
     target = tmp_path / "manifest.tsv"
     target.write_text("old\n")

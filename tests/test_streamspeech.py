@@ -2,7 +2,6 @@
 import json
 import os
 import random
-import sys
 from argparse import Namespace
 
 import pytest
@@ -161,7 +160,7 @@ def test_fairseq_train_cli_streamspeech_and_streaming_agent(tiny_data, tmp_path)
     from agent.streaming_translator import StreamingTranslator
     from ctc_unity.evaluation import load_model
     from ctc_unity.models.streamspeech import StreamSpeechModel
-    from researches.ctc_unity.datasets.audio_io import load_audio
+    from ctc_unity.datasets.audio_io import load_audio
 
     model, task, cfg = load_model(str(save / "checkpoint_last.pt"))
     assert isinstance(model, StreamSpeechModel) and isinstance(model.encoder, ChunkConformerEncoder)
@@ -196,8 +195,9 @@ def test_fairseq_train_cli_streamspeech_and_streaming_agent(tiny_data, tmp_path)
 
 # --------------------------------------------------------------------------- benchmark
 def test_tiny_benchmark_run_writes_json_and_plot(tmp_path):
-    sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
-    import encoder_benchmark as eb
+    from conftest import load_script
+
+    eb = load_script("benchmarks/encoder_benchmark.py")
 
     threads = torch.get_num_threads()
     out = tmp_path / "bench.json"

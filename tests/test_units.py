@@ -2,17 +2,14 @@
 
 import json
 import os
-import sys
 
 import numpy as np
 import pytest
 import torch
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-if ROOT not in sys.path:
-    sys.path.insert(0, ROOT)
 
-from researches.ctc_unity.datasets import units as U  # noqa: E402
+from ctc_unity.datasets import units as U  # noqa: E402
 
 SR = 16000
 
@@ -187,7 +184,7 @@ CONV_LAYERS = "[(32, 10, 5)] + [(32, 3, 2)] * 4 + [(32, 2, 2)] * 2"
 @pytest.fixture(scope="module")
 def tiny_hubert(tmp_path_factory):
     """A tiny randomly initialised HuBERT saved as a fairseq checkpoint + a K=5 k-means."""
-    from researches.ctc_unity import compat
+    from ctc_unity import compat
 
     compat.apply()
     import joblib

@@ -7,7 +7,6 @@ and tiny discriminators, so the whole file takes seconds on a busy CPU.
 import json
 import math
 import os
-import sys
 
 import numpy as np
 import pytest
@@ -15,14 +14,12 @@ import soundfile as sf
 import torch
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-if ROOT not in sys.path:
-    sys.path.insert(0, ROOT)
 
-from researches.ctc_unity.vocoder import code_hifigan as CH  # noqa: E402
-from researches.ctc_unity.vocoder import streaming as ST  # noqa: E402
-from researches.ctc_unity.vocoder.dataset import BatchSchedule, UnitWaveDataset, data_n_units  # noqa: E402
-from researches.ctc_unity.vocoder.discriminators import MultiPeriodDiscriminator, MultiScaleDiscriminator  # noqa: E402
-from researches.ctc_unity.vocoder.losses import (discriminator_loss, duration_loss, feature_matching_loss,  # noqa: E402
+from ctc_unity.vocoder import code_hifigan as CH  # noqa: E402
+from ctc_unity.vocoder import streaming as ST  # noqa: E402
+from ctc_unity.vocoder.dataset import BatchSchedule, UnitWaveDataset, data_n_units  # noqa: E402
+from ctc_unity.vocoder.discriminators import MultiPeriodDiscriminator, MultiScaleDiscriminator  # noqa: E402
+from ctc_unity.vocoder.losses import (discriminator_loss, duration_loss, feature_matching_loss,  # noqa: E402
                                                  generator_adversarial_loss)
 
 SR, HOP, K = 16000, 320, 8
@@ -93,13 +90,13 @@ def fake_data(tmp_path_factory):
 
 
 def _cfg(**over):
-    from researches.ctc_unity.vocoder.train import load_config
+    from ctc_unity.vocoder.train import load_config
 
     return load_config(None, [f"{k}={json.dumps(v)}" for k, v in {**TINY, **over}.items()], n_units=K)
 
 
 def _trainer(data, run, **kw):
-    from researches.ctc_unity.vocoder.train import VocoderTrainer
+    from ctc_unity.vocoder.train import VocoderTrainer
 
     cfg = kw.pop("cfg", None) or _cfg()
     torch.set_num_threads(1)
@@ -361,8 +358,8 @@ def test_seam_artifact_detects_a_click():
 
 
 def test_griffin_lim_fallback(tmp_path):
-    from researches.ctc_unity.datasets.units import KMeansUnitExtractor
-    from researches.ctc_unity.vocoder.griffin_lim import GriffinLimVocoder, make_griffin_lim_config
+    from ctc_unity.datasets.units import KMeansUnitExtractor
+    from ctc_unity.vocoder.griffin_lim import GriffinLimVocoder, make_griffin_lim_config
 
     rng = np.random.default_rng(0)
     t = np.arange(SR) / SR
@@ -403,8 +400,8 @@ def test_griffin_lim_fallback(tmp_path):
 
 def test_griffin_lim_with_learned_durations(tmp_path, trained_run, vocoder):
     """``durations_from``: the fallback renderer takes a trained CodeHiFiGAN's duration predictor."""
-    from researches.ctc_unity.datasets.units import KMeansUnitExtractor
-    from researches.ctc_unity.vocoder.griffin_lim import GriffinLimVocoder, make_griffin_lim_config
+    from ctc_unity.datasets.units import KMeansUnitExtractor
+    from ctc_unity.vocoder.griffin_lim import GriffinLimVocoder, make_griffin_lim_config
 
     rng = np.random.default_rng(1)
     waves = [(0.3 * np.sin(2 * np.pi * f * np.arange(SR) / SR)).astype(np.float32) + 0.01 * rng.standard_normal(SR)

@@ -1,13 +1,12 @@
 """EchoStream fairseq plugin (``--user-dir researches/ctc_unity``).
 
 fairseq imports a ``--user-dir`` as a top-level module named after the folder, so the
-canonical name of this package is ``ctc_unity`` (with ``researches/`` on ``sys.path``).
+canonical name of this package is ``ctc_unity``; ``pip install -e .`` (done by the set-up) installs
+it under that name, so it imports everywhere.
 Importing it under that name registers the ``echostream`` model/architectures, the
 ``speech_to_speech_ctc`` task and the ``speech_to_unit_2pass_ctc_asr_st`` criterion.
-Model code must always be imported as ``ctc_unity.*`` (use :func:`ctc_unity.plugin.load`
-from scripts); importing it as ``researches.ctc_unity.models`` would register the same
-classes twice. Pure data modules (``researches.ctc_unity.datasets``) are safe under either
-name.
+``researches.ctc_unity.X`` is an alias of ``ctc_unity.X`` (the same module objects, see
+``researches/__init__.py``), so the classes are registered once whichever name is used.
 
 Under the canonical name, two compatibility fixes for fairseq 0.12 on torch >= 2.6 are
 applied first (see :mod:`compat`); data modules that load fairseq checkpoints call

@@ -6,7 +6,17 @@ rate of the CTC unit decoder (fed with the MT decoder states of the greedy trans
 i.e. what the S2ST system would synthesize, and also teacher-forced on the reference text).
 Text is detokenized with the SentencePiece models of the data and scored with sacrebleu
 (default 13a tokenization, case-sensitive on the lowercase corpus).
+
+Command line (``echostream-eval``)::
+
+    echostream-eval --checkpoint runs/echostream_cpu/checkpoints/checkpoint_best.pt \
+        --data data/embedded/s2st --split test [--segment-length 0] [--beam 5] [--output report.json]
+
+prints (and with ``--output`` writes) JSON: asr_wer, st_ctc_bleu, mt_bleu_greedy, mt_bleu_beam5,
+unit_error_rate (units from the greedy translation), unit_error_rate_tf (teacher-forced text).
 """
+import argparse
+import json
 import logging
 import os
 from typing import Dict, List, Optional
@@ -122,3 +132,30 @@ def evaluate(model, task, split: str = "test", beam: int = 5, max_sentences: int
                       "ref": res["mt_ref"][i]} for i in range(min(3, n))],
     }
     return report
+
+
+def main(argv=None):
+    """``echostream-eval``: offline evaluation of a checkpoint on a split (see the module docstring)."""
+    p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--checkpoint", required=True)
+    p.add_argument("--data", help="prepared data folder (default: the one stored in the checkpoint)")
+    p.add_argument("--split", default="test")
+    p.add_argument("--beam", type=int, default=5)
+    p.add_argument("--segment-length", type=int, default=0, help="encoder segment length (0 = full context)")
+    p.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    p.add_argument("--max-utterances", type=int)
+    p.add_argument("--output", help="write the JSON report here (atomically)")
+    a = p.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING)
+    from .datasets.corpus import write_json_atomic
+
+    model, task, _ = load_model(a.checkpoint, a.data, a.device, a.segment_length)
+    report = evaluate(model, task, a.split, beam=a.beam, device=a.device, max_utterances=a.max_utterances)
+    report["checkpoint"] = a.checkpoint
+    print(json.dumps(report, indent=2, ensure_ascii=False))
+    if a.output:
+        write_json_atomic(a.output, report)
+
+
+if __name__ == "__main__":
+    main()

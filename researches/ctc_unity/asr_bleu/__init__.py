@@ -15,20 +15,17 @@ Command line: ``scripts/asr_bleu.py`` (ASR-BLEU of a wav list + the reference ce
 
 When SimulEval imports this folder as a user dir (``simuleval --user-dir
 researches/ctc_unity/asr_bleu``), the package is loaded under the top-level name
-``asr_bleu``; it then puts the repository root on ``sys.path`` and imports
-``researches.ctc_unity.asr_bleu.simuleval_scorer``, which registers the metrics (the code
+``asr_bleu``; it then imports the installed
+``ctc_unity.asr_bleu.simuleval_scorer``, which registers the metrics (the code
 itself always runs under its canonical name, so relative imports of ``..datasets`` work).
 """
-import os as _os
-import sys as _sys
+
+
 
 if __name__ == "asr_bleu":  # imported by SimulEval as --user-dir
-    _ROOT = _os.path.dirname(_os.path.dirname(_os.path.dirname(_os.path.dirname(_os.path.abspath(__file__)))))
-    if _ROOT not in _sys.path:
-        _sys.path.append(_ROOT)
     import importlib as _importlib
 
-    _importlib.import_module("researches.ctc_unity.asr_bleu.simuleval_scorer")
+    _importlib.import_module("ctc_unity.asr_bleu.simuleval_scorer")
 else:
     from .normalize import normalize_text  # noqa: F401
     from .scorer import asr_bleu, evaluate, score_reference_speech  # noqa: F401

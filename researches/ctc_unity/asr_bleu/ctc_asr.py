@@ -3,7 +3,7 @@
 For labs without a pretrained English ASR. Architecture (CPU-trainable, about 2 M parameters
 with the defaults):
 
-* 80-dim log-mel fbank, 25 ms / 10 ms (:func:`researches.ctc_unity.datasets.prepare.compute_fbank`,
+* 80-dim log-mel fbank, 25 ms / 10 ms (:func:`ctc_unity.datasets.prepare.compute_fbank`,
   the features of the S2ST pipeline), global CMVN from the training set;
 * fairseq's ``Conv1dSubsampler`` (one stride-2 conv + GLU: 20 ms per output frame, so that
   fast synthetic speech keeps more frames than characters);

@@ -13,13 +13,13 @@ own errors. :func:`evaluate` returns both.
 Audio items (``wavs``) may be:
 
 * a path (``str`` / ``os.PathLike``): read with
-  :func:`researches.ctc_unity.datasets.audio_io.load_audio` -- other sample rates are
+  :func:`ctc_unity.datasets.audio_io.load_audio` -- other sample rates are
   resampled to 16 kHz and stereo is downmixed, each with a log line;
 * a ``torch.Tensor`` / ``numpy.ndarray`` of shape ``(n_samples,)``: taken as 16 kHz;
 * a tuple ``(array, sample_rate)``: ``sample_rate`` must be 16000 -- in-memory audio is
   **not** resampled silently; another rate raises ``ValueError`` naming the item.
 
-Bad audio raises :class:`~researches.ctc_unity.datasets.audio_io.AudioError` (a
+Bad audio raises :class:`~ctc_unity.datasets.audio_io.AudioError` (a
 ``ValueError``) naming the item: missing / unreadable file, empty (0 samples), silent (all
 zeros), NaN/inf, wrong shape. With ``empty_ok=True`` (used for system outputs, where an
 agent that produced nothing writes no wav or a silent one) missing, empty and silent audio

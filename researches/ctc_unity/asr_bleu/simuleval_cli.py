@@ -1,6 +1,6 @@
 """The ``simuleval`` command with the ``ASR_BLEU_OFFLINE`` scorers registered.
 
-Usage: ``python -m researches.ctc_unity.asr_bleu.simuleval_cli <simuleval arguments>``, e.g.
+Usage: ``python -m ctc_unity.asr_bleu.simuleval_cli <simuleval arguments>``, e.g.
 ``... --user-dir researches/ctc_unity --agent agent/X.py --quality-metrics ASR_BLEU_OFFLINE
 --asr-backend pocketsphinx``. Needed because SimulEval resolves metric names before it imports
 the agent (see :mod:`~.simuleval_scorer`).

@@ -32,7 +32,7 @@ from an agent is too late. Use one of:
 
 1. ``simuleval --user-dir researches/ctc_unity/asr_bleu ... --quality-metrics ASR_BLEU_OFFLINE``
    (the package imports this module when loaded as a SimulEval user dir);
-2. ``python -m researches.ctc_unity.asr_bleu.simuleval_cli <simuleval arguments>`` -- the
+2. ``python -m ctc_unity.asr_bleu.simuleval_cli <simuleval arguments>`` -- the
    ``simuleval`` command with these scorers registered, compatible with any ``--user-dir``
    (e.g. ``--user-dir researches/ctc_unity`` for the fairseq plugin);
 3. inside ``researches/ctc_unity/__init__.py``'s ``if __name__ == "ctc_unity":`` block,

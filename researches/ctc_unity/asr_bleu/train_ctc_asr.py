@@ -2,7 +2,7 @@
 
 Usage (``train_asr.sh`` at the repository root runs this with the embedded corpus)::
 
-    python -m researches.ctc_unity.asr_bleu.train_ctc_asr --run-dir runs/asr_ctc --max-minutes 60 \\
+    python -m ctc_unity.asr_bleu.train_ctc_asr --run-dir runs/asr_ctc --max-minutes 60 \\
         --train-wav-list data/embedded/s2st/simuleval/train/tgt_wav_list.txt \\
         --train-text data/embedded/s2st/simuleval/train/target.txt \\
         --dev-wav-list data/embedded/s2st/simuleval/dev/tgt_wav_list.txt \\
@@ -38,12 +38,6 @@ import signal
 import sys
 import time
 from typing import Dict, List, Optional, Sequence, Tuple
-
-if __package__ in (None, ""):  # run as a file: make the repository root importable
-    _ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-    sys.path = [p for p in sys.path if os.path.abspath(p or ".") != os.path.dirname(os.path.abspath(__file__))]
-    sys.path.insert(0, _ROOT)
-    __package__ = "researches.ctc_unity.asr_bleu"  # noqa: A001
 
 import numpy as np
 import sacrebleu

@@ -1,7 +1,7 @@
 """The embedded default corpus of EchoStream, at the *raw* level.
 
 Text comes either from the French/English grammar
-(:mod:`researches.ctc_unity.datasets.grammar`) or from any parallel TSV file
+(:mod:`ctc_unity.datasets.grammar`) or from any parallel TSV file
 (:func:`read_parallel_tsv`); :func:`build_corpus` then synthesises French source
 speech (one of :data:`~.tts.SOURCE_SPEAKERS`, drawn per utterance) and English
 target speech (:data:`~.tts.TARGET_SPEAKER`) with espeak-ng.

@@ -1,7 +1,7 @@
 """CVSS-C + Common Voice front end: real data in the raw manifest format.
 
 Writes the same ``<split>.tsv`` raw manifests as
-:func:`researches.ctc_unity.datasets.corpus.build_corpus` (columns
+:func:`ctc_unity.datasets.corpus.build_corpus` (columns
 :data:`~.corpus.RAW_COLUMNS`), without synthesising anything, from the data
 layout StreamSpeech's scripts expect:
 

@@ -39,7 +39,7 @@ all randomness comes from a ``random.Random(seed)``.
 
 Usage::
 
-    python -m researches.ctc_unity.datasets.grammar --n 10 --seed 0
+    python -m ctc_unity.datasets.grammar --n 10 --seed 0
 """
 
 from __future__ import annotations

@@ -2,8 +2,8 @@
 
 One code path for every front end. Input: a raw folder with ``{train,dev,test}.tsv``
 (columns ``id src_audio tgt_audio src_text tgt_text`` at least; see
-:mod:`researches.ctc_unity.datasets.corpus` for the embedded corpus and
-:mod:`researches.ctc_unity.datasets.cvss` for CVSS-C). Output (``out_dir``)::
+:mod:`ctc_unity.datasets.corpus` for the embedded corpus and
+:mod:`ctc_unity.datasets.cvss` for CVSS-C). Output (``out_dir``)::
 
     fbank80/<id>.npy                 80-dim log-mel fbank, 25 ms / 10 ms (kaldi, torchaudio)
     gcmvn.npz                        global CMVN (mean, std) over training utterances

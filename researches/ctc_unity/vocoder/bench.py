@@ -7,7 +7,7 @@ units (how a simultaneous decoder emits them), for several ``lookahead_frames`` 
 Prints one line per setting with the mean :func:`.streaming.seam_artifact` numbers, the
 added latency and the real-time factor, and optionally writes them as JSON.
 
-    python -m researches.ctc_unity.vocoder.bench --vocoder runs/vocoder_cpu --data data/embedded/s2st
+    python -m ctc_unity.vocoder.bench --vocoder runs/vocoder_cpu --data data/embedded/s2st
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ Outputs in the run directory:
 * ``tb/``: TensorBoard logs.
 
 All files are written atomically. Command line: ``python -m
-researches.ctc_unity.vocoder.train --data DIR --config JSON --run-dir DIR`` (see
+ctc_unity.vocoder.train --data DIR --config JSON --run-dir DIR`` (see
 ``train_vocoder.sh``).
 """
 
@@ -472,7 +472,7 @@ def _progress_line(step: int, epoch: int, avg: Mapping[str, float], lr: float, r
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The ``python -m researches.ctc_unity.vocoder.train`` argument parser."""
+    """The ``python -m ctc_unity.vocoder.train`` argument parser."""
     p = argparse.ArgumentParser(description="Train a CodeHiFiGAN unit vocoder (HiFi-GAN / speech-resynthesis).")
     p.add_argument("--data", required=True, help="prepared data folder (units/, simuleval/)")
     p.add_argument("--config", default=None, help="config JSON (configs/vocoder_cpu.json, configs/vocoder_paper.json)")
