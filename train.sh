@@ -6,7 +6,9 @@
 #   ARCH=streamspeech bash train.sh                     # the StreamSpeech baseline, same budget -> runs/echostream_cpu_streamspeech
 # Variables: DATA, CONFIG, ARCH, RUN (run directory: checkpoints/, tb/, train.log, dev_losses.csv,
 #            dev_curves.png, eval_test.json),
-#            DEVICE (auto|cpu|cuda; cuda adds --fp16), EVAL (1: offline evaluation on test at the end).
+#            DEVICE (auto|cpu|cuda; cuda adds --fp16), EVAL (1: offline evaluation on test at the end),
+#            STOP_TIME_HOURS (optional wall-clock cap; the default budget is the config's max-update, so the
+#            model does not depend on the machine's speed).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 bash scripts/setup_env.sh
@@ -25,7 +27,8 @@ if [ "$DEVICE" = auto ]; then
   DEVICE=$($PY -c "import torch; print('cuda' if torch.cuda.is_available() else 'cpu')")
 fi
 DEV_ARGS=(--cpu); [ "$DEVICE" = cuda ] && DEV_ARGS=(--fp16)
-OVERRIDES=("$@"); [ -n "${ARCH:-}" ] && OVERRIDES+=("arch=$ARCH")
+OVERRIDES=(); [ -n "${STOP_TIME_HOURS:-}" ] && OVERRIDES+=("stop-time-hours=$STOP_TIME_HOURS")
+OVERRIDES+=("$@"); [ -n "${ARCH:-}" ] && OVERRIDES+=("arch=$ARCH")
 mapfile -t ARGS < <($PY scripts/yaml_to_args.py "$CONFIG" "${OVERRIDES[@]}")
 mkdir -p "$RUN"
 echo "[train] data=$DATA config=$CONFIG run=$RUN device=$DEVICE units=$K"

@@ -43,11 +43,32 @@ def parse_args(argv=None):
                    help="synthesis processes (default: number of CPUs, %(default)s)")
     p.add_argument("--min-words", type=int, default=3, help="grammar: minimum words per sentence (default: %(default)s)")
     p.add_argument("--max-words", type=int, default=20, help="grammar: maximum words per sentence (default: %(default)s)")
+    p.add_argument("--covered-eval", action="store_true",
+                   help="grammar: keep only dev/test pairs whose characters all occur in train (needed for tiny "
+                        "corpora, whose SentencePiece models would otherwise miss characters of dev/test)")
     p.add_argument("--no-progress", action="store_true", help="disable the progress bar")
     args = p.parse_args(argv)
     if args.source == "tsv" and not args.tsv:
         p.error("--source tsv requires --tsv PATH")
     return args
+
+
+def covered_grammar_splits(args, oversample: int = 20) -> dict:
+    """Grammar splits whose dev/test pairs use only characters seen in train (both languages).
+
+    ``oversample`` times the requested dev+test pairs are drawn as candidates and the first
+    covered ones are kept in order (deterministic per seed), as the tests' tiny corpus does.
+    """
+    n_eval = (args.n_dev + args.n_test) * oversample
+    splits = corpus.grammar_splits(args.n_train, n_eval, 0, seed=args.seed,
+                                   min_words=args.min_words, max_words=args.max_words)
+    seen = {side: set("".join(getattr(p, side) for p in splits["train"])) for side in ("fr", "en")}
+    covered = [p for p in splits["dev"] if all(set(getattr(p, side)) <= seen[side] for side in ("fr", "en"))]
+    if len(covered) < args.n_dev + args.n_test:
+        raise SystemExit(f"build_corpus: only {len(covered)} of {n_eval} candidate dev/test pairs are covered by "
+                         f"the {args.n_train} train pairs; raise --n-train")
+    return {"train": splits["train"], "dev": covered[: args.n_dev],
+            "test": covered[args.n_dev: args.n_dev + args.n_test]}
 
 
 def main(argv=None) -> int:
@@ -56,7 +77,9 @@ def main(argv=None) -> int:
                         force=True)
     args = parse_args(argv)
     t0 = time.time()
-    if args.source == "grammar":
+    if args.source == "grammar" and args.covered_eval:
+        splits = covered_grammar_splits(args)
+    elif args.source == "grammar":
         splits = corpus.grammar_splits(args.n_train, args.n_dev, args.n_test, seed=args.seed,
                                        min_words=args.min_words, max_words=args.max_words)
     else:
