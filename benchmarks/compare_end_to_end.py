@@ -24,7 +24,8 @@ import os
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-from ctc_unity.simuleval_results import ORDER, collect, finish_task_axes, quality_key, save_figure, write_csv  # noqa: E402
+from ctc_unity.datasets.atomic import save_figure_atomic, write_csv_atomic, write_json_atomic  # noqa: E402
+from ctc_unity.simuleval_results import ORDER, collect, finish_task_axes, quality_key  # noqa: E402
 
 LATENCY = ("AL", "LAAL", "StartOffset", "EndOffset", "ATD", "RTF")
 
@@ -112,7 +113,8 @@ def plot(rows, path, policy):
                 ax.axhline(off[0]["quality"], color=c, ls=":", lw=1, label=f"{m}, offline")
         finish_task_axes(ax, task, "latency (ms): AL, and computation-aware AL",
                          f"{task.upper()}  (labels: source segment, ms)", legend_size=7)
-    save_figure(fig, path)
+    fig.tight_layout()
+    save_figure_atomic(fig, path)
 
 
 def main(argv=None):
@@ -133,11 +135,8 @@ def main(argv=None):
     reference = a.reference or pairs[-1][0]
     checks = compare(rows, reference, a.ca_segment, a.max_quality_gap)
     os.makedirs(os.path.dirname(os.path.abspath(a.out)), exist_ok=True)
-    write_csv(rows, a.out + ".csv")
-    tmp = a.out + ".json.tmp"
-    with open(tmp, "w") as fh:
-        json.dump({"policy": a.policy, "reference": reference, "rows": rows, "comparison": checks}, fh, indent=2)
-    os.replace(tmp, a.out + ".json")
+    write_csv_atomic(a.out + ".csv", rows)
+    write_json_atomic(a.out + ".json", {"policy": a.policy, "reference": reference, "rows": rows, "comparison": checks})
     plot(rows, a.out + ".png", a.policy)
     cols = ["model", "task", "segment", "quality", "AL", "AL_CA", "LAAL", "StartOffset", "EndOffset"]
     print("\t".join(cols))

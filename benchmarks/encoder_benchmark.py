@@ -27,18 +27,18 @@ Full run (both configs, 1-120 s; see benchmarks/README.md for outputs and run ti
 Quick run: ``--lengths 1 5 10 --configs cpu`` or ``--max-baseline-seconds 30``.
 """
 import argparse
-import json
 import os
 import platform
 import statistics
 import sys
-import tempfile
 import time
 from argparse import Namespace
 from datetime import datetime, timezone
 from typing import Dict, List, Optional
 
 import torch
+
+from ctc_unity.datasets.atomic import save_figure_atomic, write_json_atomic
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -198,21 +198,6 @@ def compute_checks(results: List[Dict], ratios: List[Dict]) -> List[Dict]:
     return checks
 
 
-def write_json_atomic(path: str, data: Dict) -> None:
-    """Write ``data`` as JSON to ``path`` via a temporary file in the same folder + ``os.replace``."""
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp_", suffix=".json", dir=folder)
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(data, f, indent=1)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def plot(results: List[Dict], step_ms: float, path: str) -> None:
     """Per-step time (ms, log scale) against position in the stream (s), longest length per line."""
     import logging
@@ -243,13 +228,8 @@ def plot(results: List[Dict], step_ms: float, path: str) -> None:
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp_", suffix=".png", dir=folder)
-    os.close(fd)
-    fig.savefig(tmp, dpi=120)
+    save_figure_atomic(fig, path)
     plt.close(fig)
-    os.replace(tmp, path)
 
 
 def format_table(results: List[Dict], ratios: List[Dict]) -> str:

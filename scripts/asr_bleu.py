@@ -19,7 +19,7 @@ import time
 
 from ctc_unity.asr_bleu.scorer import evaluate, read_lines  # noqa: E402
 from ctc_unity.asr_bleu.transcriber import build_transcriber  # noqa: E402
-from ctc_unity.datasets.atomic import atomic_open  # noqa: E402
+from ctc_unity.datasets.atomic import write_json_atomic  # noqa: E402
 
 SUMMARY_KEYS = ("bleu", "wer", "n", "n_empty", "bleu_str", "bleu_signature", "audio_seconds")
 
@@ -70,9 +70,7 @@ def main(argv=None) -> dict:
         "seconds": round(time.time() - t0, 2),
     }
     if args.output:
-        with atomic_open(args.output) as fh:
-            json.dump({**summary, "full": result}, fh, indent=1)
-            fh.write("\n")
+        write_json_atomic(args.output, {**summary, "full": result})
     print(json.dumps(summary, indent=2))
     return summary
 

@@ -39,12 +39,12 @@ def main(argv=None):
     from fairseq.tasks.text_to_speech import batch_mel_cepstral_distortion
 
     from ctc_unity.asr_bleu.scorer import evaluate
-    from ctc_unity.datasets.atomic import atomic_open
-    from ctc_unity.datasets.audio_io import load_audio, write_wav_atomic
-    from ctc_unity.datasets.prepare import load_raw_tsv_simple
+    from ctc_unity.datasets.atomic import write_json_atomic
+    from ctc_unity.datasets.audio_io import SAMPLE_RATE, load_audio, write_wav_atomic
+    from ctc_unity.datasets.tsv import read_tsv
     from ctc_unity.vocoder import load_vocoder
 
-    rows = load_raw_tsv_simple(os.path.join(a.data, "units", f"{a.split}.tsv"))
+    rows = read_tsv(os.path.join(a.data, "units", f"{a.split}.tsv"), ("id", "units", "durations"))
     ref_wavs = open(os.path.join(a.data, "simuleval", a.split, "tgt_wav_list.txt")).read().split("\n")[: len(rows)]
     refs = open(os.path.join(a.data, "simuleval", a.split, "target.txt")).read().split("\n")[: len(rows)]
     n = len(rows) if a.max_utterances is None else min(len(rows), a.max_utterances)
@@ -60,12 +60,12 @@ def main(argv=None):
             else:
                 wav = vocoder.synthesize(units, dur_prediction=True)
         compute += time.perf_counter() - t0
-        audio_s += wav.numel() / 16000
+        audio_s += wav.numel() / SAMPLE_RATE
         outputs.append(wav.float().cpu())
         if a.save_wavs:
             write_wav_atomic(os.path.join(a.save_wavs, f"{row['id']}.wav"), outputs[-1])
     scores = evaluate(outputs, refs, a.backend, reference_wavs=ref_wavs)
-    mcd = batch_mel_cepstral_distortion([load_audio(w)[0] for w in ref_wavs], outputs, 16000, normalize_type="path")
+    mcd = batch_mel_cepstral_distortion([load_audio(w)[0] for w in ref_wavs], outputs, SAMPLE_RATE, normalize_type="path")
     mcd_values = [float(d) for d, _ in mcd]
     ceiling = scores["ceiling"]["bleu"] if scores.get("ceiling") else None
     report = {
@@ -79,9 +79,7 @@ def main(argv=None):
     }
     print(json.dumps(report, indent=2))
     if a.output:
-        os.makedirs(os.path.dirname(os.path.abspath(a.output)), exist_ok=True)
-        with atomic_open(a.output) as fh:
-            json.dump(report, fh, indent=2)
+        write_json_atomic(a.output, report)
 
 
 if __name__ == "__main__":

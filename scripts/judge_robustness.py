@@ -33,9 +33,8 @@ import torchaudio
 from ctc_unity.asr_bleu.scorer import asr_bleu, load_item, read_lines  # noqa: E402
 from ctc_unity.asr_bleu.train_ctc_asr import insert_silence  # noqa: E402
 from ctc_unity.asr_bleu.transcriber import build_transcriber  # noqa: E402
-from ctc_unity.datasets.atomic import atomic_open  # noqa: E402
-
-SAMPLE_RATE = 16000
+from ctc_unity.datasets.atomic import write_json_atomic  # noqa: E402
+from ctc_unity.datasets.audio_io import SAMPLE_RATE  # noqa: E402
 
 
 def add_pauses(wav: torch.Tensor, rng: random.Random, max_pauses: int = 3, min_ms: float = 100.0,
@@ -118,9 +117,7 @@ def main(argv=None) -> dict:
     summary = {"backend": args.backend, "data": args.data, "split": args.split, "n": len(refs),
                "seed": args.seed, "conditions": rows}
     if args.output:
-        with atomic_open(args.output) as fh:
-            json.dump(summary, fh, indent=1)
-            fh.write("\n")
+        write_json_atomic(args.output, summary)
     print(json.dumps(summary, indent=2))
     return summary
 

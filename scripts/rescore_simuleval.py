@@ -10,9 +10,10 @@ Uses SimulEval's own latency scorers with ``computation_aware=True`` (they read 
 results, hence this script.
 """
 import argparse
-import csv
 import os
 
+from ctc_unity.datasets.atomic import write_csv_atomic
+from ctc_unity.datasets.tsv import read_tsv
 from simuleval.evaluator.instance import LogInstance
 from simuleval.evaluator.scorers.latency_scorer import LATENCY_SCORERS_DICT
 
@@ -30,8 +31,7 @@ def main(argv=None):
     row = {}
     scores_path = os.path.join(a.output, "scores.tsv")
     if os.path.isfile(scores_path):
-        with open(scores_path) as fh:
-            row.update(next(csv.DictReader(fh, delimiter="\t")))
+        row.update(next(iter(read_tsv(scores_path)), {}))
     for name in a.latency_metrics:
         if name not in LATENCY_SCORERS_DICT:
             raise SystemExit(f"unknown latency metric {name!r}")
@@ -39,12 +39,7 @@ def main(argv=None):
             row[name] = round(LATENCY_SCORERS_DICT[name](computation_aware=True, use_ref_len=True)(instances), 3)
         except (AssertionError, KeyError, TypeError, ZeroDivisionError):
             row[name] = ""  # metric without wall-clock timestamps in the log (e.g. RTF for speech)
-    tmp = os.path.join(a.output, ".scores_ca.tsv.tmp")
-    with open(tmp, "w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=list(row), delimiter="\t")
-        w.writeheader()
-        w.writerow(row)
-    os.replace(tmp, os.path.join(a.output, "scores_ca.tsv"))
+    write_csv_atomic(os.path.join(a.output, "scores_ca.tsv"), [row], fieldnames=list(row), delimiter="\t")
     print("\t".join(f"{k}={v}" for k, v in row.items()))
 
 

@@ -7,10 +7,11 @@ Reads the per-epoch ``valid on 'dev'`` lines (every logged loss term) and the ep
 times, and reports wall time per epoch. Writes ``<log dir>/dev_losses.csv`` and the plot.
 """
 import argparse
-import csv
 import os
 import re
 from datetime import datetime
+
+from ctc_unity.datasets.atomic import save_figure_atomic, write_csv_atomic
 
 TERMS = ("loss", "asr_ctc_loss", "st_ctc_loss", "mt_loss", "unit_ctc_loss", "nll_loss")
 VALID = re.compile(r"^(\S+ \S+) \| INFO \| \S+ \| epoch (\d+) \| valid on '(\w+)' subset \| (.*)$")
@@ -52,12 +53,7 @@ def main(argv=None):
         raise SystemExit(f"{a.log}: no 'valid on' lines (is it a fairseq-train log with --log-format simple?)")
     out_csv = a.csv or os.path.join(os.path.dirname(a.log), "dev_losses.csv")
     keys = ["epoch", "num_updates", "wall_s", *[t for t in TERMS if t in rows[-1]]]
-    tmp = out_csv + ".tmp"
-    with open(tmp, "w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=keys, extrasaction="ignore")
-        w.writeheader()
-        w.writerows(rows)
-    os.replace(tmp, out_csv)
+    write_csv_atomic(out_csv, rows, fieldnames=keys, extrasaction="ignore")
     print("\t".join(keys))
     for r in rows:
         print("\t".join(str(r.get(k, "")) for k in keys))
@@ -76,8 +72,7 @@ def main(argv=None):
         ax.grid(alpha=0.3)
         ax.legend()
         fig.tight_layout()
-        fig.savefig(a.plot + ".tmp.png", dpi=120)
-        os.replace(a.plot + ".tmp.png", a.plot)
+        save_figure_atomic(fig, a.plot)
 
 
 if __name__ == "__main__":

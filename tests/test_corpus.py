@@ -1,6 +1,5 @@
 """Tests of the embedded corpus builder (espeak-ng synthesis, raw TSV, stats, resume)."""
 
-import csv
 import json
 import os
 import random
@@ -12,6 +11,7 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 from ctc_unity.datasets import corpus, tts  # noqa: E402
+from ctc_unity.datasets.tsv import read_tsv  # noqa: E402
 
 sf = pytest.importorskip("soundfile")
 
@@ -21,13 +21,6 @@ needs_espeak = pytest.mark.skipif(
 )
 
 SPLIT_SIZES = {"train": 6, "dev": 2, "test": 2}
-
-
-def _read_tsv(path):
-    with open(path, encoding="utf-8", newline="") as fh:
-        reader = csv.reader(fh, delimiter="\t", quoting=csv.QUOTE_NONE)
-        header = next(reader)
-        return header, [dict(zip(header, r)) for r in reader]
 
 
 @pytest.fixture(scope="module")
@@ -49,8 +42,8 @@ def test_split_sizes_and_tsv_columns(tiny):
     assert stats["synthesized_files"] == 2 * sum(SPLIT_SIZES.values())
     speaker_names = {p.name for p in tts.SOURCE_SPEAKERS}
     for split, n in SPLIT_SIZES.items():
-        header, rows = _read_tsv(out / f"{split}.tsv")
-        assert tuple(header) == corpus.RAW_COLUMNS
+        rows = read_tsv(out / f"{split}.tsv")
+        assert tuple(rows[0]) == corpus.RAW_COLUMNS  # the header, in order
         assert len(rows) == n == len(splits[split])
         for i, (row, pair) in enumerate(zip(rows, splits[split])):
             assert row["id"] == f"{split}_{i:06d}"
@@ -68,7 +61,7 @@ def test_split_sizes_and_tsv_columns(tiny):
 def test_wavs_are_16k_mono_int16_and_durations_match(tiny):
     out, _, _ = tiny
     for split in SPLIT_SIZES:
-        _, rows = _read_tsv(out / f"{split}.tsv")
+        rows = read_tsv(out / f"{split}.tsv")
         for row in rows:
             for side in ("src", "tgt"):
                 info = sf.info(str(out / row[f"{side}_audio"]))
@@ -84,7 +77,7 @@ def test_wavs_are_16k_mono_int16_and_durations_match(tiny):
 def test_stats_json_matches_tsv(tiny):
     out, _, stats = tiny
     saved = json.loads((out / "corpus_stats.json").read_text(encoding="utf-8"))
-    rows = {s: _read_tsv(out / f"{s}.tsv")[1] for s in SPLIT_SIZES}
+    rows = {s: read_tsv(out / f"{s}.tsv") for s in SPLIT_SIZES}
     every = [r for s in SPLIT_SIZES for r in rows[s]]
     assert saved["pairs"] == SPLIT_SIZES
     assert saved["total_pairs"] == len(every)
@@ -107,7 +100,7 @@ def test_stats_json_matches_tsv(tiny):
 
 def test_speaker_assignment_is_deterministic(tiny):
     out, _, _ = tiny
-    _, rows = _read_tsv(out / "train.tsv")
+    rows = read_tsv(out / "train.tsv")
     for row in rows:
         assert row["speaker"] == corpus.speaker_for_utterance(0, row["id"]).name
     a = [corpus.speaker_for_utterance(0, f"train_{i:06d}") for i in range(40)]

@@ -1,5 +1,5 @@
 """Data preparation: fairseq loading, units, SentencePiece, bad input, resuming, CVSS-C front end."""
-import csv
+import json
 import logging
 import os
 import shutil
@@ -14,14 +14,10 @@ from ctc_unity.datasets import corpus
 from ctc_unity.datasets.audio_io import AudioError, load_audio
 from ctc_unity.datasets.prepare import PrepConfig, compute_fbank, prepare
 from ctc_unity.datasets.text import SentencePieceText, UnknownTokenError
+from ctc_unity.datasets.tsv import read_tsv
 from ctc_unity.datasets.units import expand_units, load_extractor
 
 from conftest import TINY_UNITS
-
-
-def _tsv(path):
-    with open(path, encoding="utf-8") as fh:
-        return list(csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE))
 
 
 def test_task_loads_every_split_and_targets_match_text(tiny_data):
@@ -60,9 +56,9 @@ def test_task_loads_every_split_and_targets_match_text(tiny_data):
 def test_units_round_trip_and_manifest(tiny_data):
     extractor = load_extractor(os.path.join(tiny_data, "units"))
     assert extractor.n_units == TINY_UNITS
-    manifest = {r["id"]: r for r in _tsv(os.path.join(tiny_data, "dev.tsv"))}
+    manifest = {r["id"]: r for r in read_tsv(os.path.join(tiny_data, "dev.tsv"))}
     wavs = open(os.path.join(tiny_data, "simuleval", "dev", "tgt_wav_list.txt")).read().split()
-    for row, wav in zip(_tsv(os.path.join(tiny_data, "units", "dev.tsv")), wavs):
+    for row, wav in zip(read_tsv(os.path.join(tiny_data, "units", "dev.tsv")), wavs):
         reduced = list(map(int, row["units"].split()))
         durations = list(map(int, row["durations"].split()))
         frames = extractor.extract(load_audio(wav)[0]).tolist()
@@ -193,7 +189,7 @@ def test_cvss_front_end_through_prepare_and_resume(cvss_tree, tmp_path):
     build_cvss_raw(str(cv), str(cvss), str(raw))
     cfg = PrepConfig(raw_dir=str(raw), out_dir=str(out), src_vocab_size=40, tgt_vocab_size=40, n_units=6, workers=1)
     prepare(cfg)
-    manifest = _tsv(out / "train.tsv")
+    manifest = read_tsv(out / "train.tsv")
     assert [r["id"] for r in manifest] == [r["id"] for r in corpus.load_raw_tsv(str(raw / "train.tsv"))]
     # mp3 48 kHz stereo sources and 24 kHz targets were converted to 16 kHz mono copies
     copies = sorted(os.listdir(out / "wav16k" / "src"))
@@ -230,3 +226,57 @@ def test_atomic_open_replaces_only_on_success_with_normal_permissions(tmp_path):
     umask = os.umask(0)
     os.umask(umask)
     assert target.stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+def test_write_json_atomic_serialises_first_and_csv_figure_helpers_write_in_place(tmp_path):
+    from ctc_unity.datasets.atomic import save_figure_atomic, write_csv_atomic, write_json_atomic
+
+    target = tmp_path / "sub" / "stats.json"
+    write_json_atomic(str(target), {"b": 1, "a": "é"}, sort_keys=True)
+    assert target.read_text(encoding="utf-8") == '{\n  "a": "é",\n  "b": 1\n}\n'
+    with pytest.raises(TypeError):
+        write_json_atomic(str(target), {"bad": object()})
+    assert json.loads(target.read_text(encoding="utf-8")) == {"a": "é", "b": 1}  # old file kept
+    assert [p.name for p in target.parent.iterdir()] == ["stats.json"]
+
+    write_csv_atomic(str(tmp_path / "s.tsv"), [{"x": 1, "y": "a"}, {"x": 2, "z": 3}], delimiter="\t")
+    assert read_tsv(tmp_path / "s.tsv") == [{"x": "1", "y": "a", "z": ""}, {"x": "2", "y": "", "z": "3"}]
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [1, 0])
+    save_figure_atomic(fig, str(tmp_path / "p.png"))
+    plt.close(fig)
+    assert (tmp_path / "p.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_read_tsv_checks_columns_skips_blank_lines_and_a_bom(tmp_path):
+    from ctc_unity.datasets.tsv import iter_tsv_lines
+
+    path = tmp_path / "m.tsv"
+    path.write_text('\ufeffid\ttext\nu1\tsay "hi"\n\nu2\t\n', encoding="utf-8")
+    assert read_tsv(path, ("id", "text")) == [{"id": "u1", "text": 'say "hi"'}, {"id": "u2", "text": ""}]
+    with pytest.raises(ValueError, match=r"m\.tsv: missing column\(s\) \['units'\]"):
+        read_tsv(path, ("id", "units"))
+    assert list(iter_tsv_lines(path)) == [(1, ["id", "text"]), (2, ["u1", 'say "hi"']), (4, ["u2", ""])]
+
+
+def test_kaldi_fbank_frames_are_independent_windows_of_the_waveform():
+    from ctc_unity.datasets.audio_io import N_MELS, SHIFT, WINDOW, kaldi_fbank
+
+    wav = 0.1 * torch.randn(16000, generator=torch.Generator().manual_seed(0))
+    feats = kaldi_fbank(wav)
+    assert feats.shape == (1 + (16000 - WINDOW) // SHIFT, N_MELS) == (98, 80) and feats.dtype == torch.float32
+    assert np.array_equal(compute_fbank(wav), feats.numpy())
+    # snip_edges, no dither: frame i depends only on samples [SHIFT*i, SHIFT*i + WINDOW)
+    assert torch.allclose(kaldi_fbank(wav[SHIFT * 10: SHIFT * 10 + WINDOW + SHIFT * 4]), feats[10:15], rtol=0, atol=1e-4)
+    # 16-bit scaling: a 2x louder signal adds log(4) to every (non-floored) bin energy
+    assert torch.allclose(kaldi_fbank(2 * wav) - feats, torch.full_like(feats, np.log(4.0)), atol=1e-3)
+    with pytest.raises(ValueError, match="shorter than one 25 ms"):
+        kaldi_fbank(wav[: WINDOW - 1])
+    with pytest.raises(ValueError, match="1-D"):
+        kaldi_fbank(wav[None])

@@ -10,8 +10,7 @@ import torch
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 from ctc_unity.datasets import units as U  # noqa: E402
-
-SR = 16000
+from ctc_unity.datasets.audio_io import SAMPLE_RATE as SR  # noqa: E402
 
 
 def tone(freqs, seconds=1.0, seed=0, amp=0.3):

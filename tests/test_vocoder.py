@@ -22,7 +22,9 @@ from ctc_unity.vocoder.discriminators import MultiPeriodDiscriminator, MultiScal
 from ctc_unity.vocoder.losses import (discriminator_loss, duration_loss, feature_matching_loss,  # noqa: E402
                                                  generator_adversarial_loss)
 
-SR, HOP, K = 16000, 320, 8
+from ctc_unity.datasets.audio_io import SAMPLE_RATE as SR  # noqa: E402
+
+HOP, K = 320, 8
 
 TINY = {
     "upsample_rates": [5, 4, 4, 2, 2],

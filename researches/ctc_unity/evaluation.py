@@ -147,7 +147,7 @@ def main(argv=None):
     p.add_argument("--output", help="write the JSON report here (atomically)")
     a = p.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
-    from .datasets.corpus import write_json_atomic
+    from .datasets.atomic import write_json_atomic
 
     model, task, _ = load_model(a.checkpoint, a.data, a.device, a.segment_length)
     report = evaluate(model, task, a.split, beam=a.beam, device=a.device, max_utterances=a.max_utterances)

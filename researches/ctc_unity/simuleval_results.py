@@ -8,9 +8,11 @@ task, policy, segment, every quality/latency metric, and each latency metric aga
 computation-aware AL), one line per policy, the offline score as a horizontal line.
 """
 import argparse
-import csv
 import os
 import sys
+
+from .datasets.atomic import save_figure_atomic, write_csv_atomic
+from .datasets.tsv import read_tsv
 
 ORDER = {"160": 0, "320": 1, "640": 2, "1280": 3, "offline": 9}
 
@@ -19,8 +21,7 @@ def read_scores(path):
     """Read a one-row SimulEval ``scores.tsv`` into ``{metric: float}`` (missing file -> {})."""
     if not os.path.isfile(path):
         return {}
-    with open(path) as fh:
-        rows = list(csv.DictReader(fh, delimiter="\t"))
+    rows = read_tsv(path)
     if not rows:
         return {}
     out = {}
@@ -52,19 +53,6 @@ def collect(runs_dir):
     return rows
 
 
-def write_csv(rows, path):
-    """Write rows atomically (temporary file + rename)."""
-    keys = []
-    for r in rows:
-        keys += [k for k in r if k not in keys]
-    tmp = path + ".tmp"
-    with open(tmp, "w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=keys)
-        w.writeheader()
-        w.writerows(rows)
-    os.replace(tmp, path)
-
-
 def quality_key(row):
     return "BLEU" if "BLEU" in row else "ASR_BLEU_OFFLINE"
 
@@ -94,7 +82,8 @@ def plot(rows, path):
         if off:
             ax.axhline(off[0].get(quality_key(off[0])), color="grey", ls=":", label="offline")
         finish_task_axes(ax, task, "AL (ms)", task.upper(), legend_size=8)
-    save_figure(fig, path)
+    fig.tight_layout()
+    save_figure_atomic(fig, path)
 
 
 def finish_task_axes(ax, task, xlabel, title, legend_size=8):
@@ -104,14 +93,6 @@ def finish_task_axes(ax, task, xlabel, title, legend_size=8):
     ax.set_title(title)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=legend_size)
-
-
-def save_figure(fig, path):
-    """Save ``fig`` as PNG at ``path`` atomically (temporary file + rename)."""
-    fig.tight_layout()
-    tmp = path + ".tmp.png"
-    fig.savefig(tmp, dpi=120)
-    os.replace(tmp, path)
 
 
 def print_table(rows):
@@ -132,7 +113,7 @@ def main(argv=None):
     rows = collect(a.runs)
     if not rows:
         sys.exit(f"no SimulEval runs with scores.tsv under {a.runs}")
-    write_csv(rows, a.csv)
+    write_csv_atomic(a.csv, rows)
     if a.plot:
         plot(rows, a.plot)
     print_table(rows)

@@ -3,7 +3,7 @@
 For labs without a pretrained English ASR. Architecture (CPU-trainable, about 2 M parameters
 with the defaults):
 
-* 80-dim log-mel fbank, 25 ms / 10 ms (:func:`ctc_unity.datasets.prepare.compute_fbank`,
+* 80-dim log-mel fbank, 25 ms / 10 ms (:func:`ctc_unity.datasets.audio_io.kaldi_fbank`,
   the features of the S2ST pipeline), global CMVN from the training set;
 * fairseq's ``Conv1dSubsampler`` (one stride-2 conv + GLU: 20 ms per output frame, so that
   fast synthetic speech keeps more frames than characters);
@@ -31,7 +31,7 @@ import torch
 from torch import nn
 
 from ..datasets.atomic import atomic_open
-from ..datasets.prepare import compute_fbank
+from ..datasets.audio_io import kaldi_fbank
 from ..modules.ctc_decoding import ctc_greedy
 from .normalize import NORMALIZATION_VERSION
 from .transcriber import Transcriber, as_waveform
@@ -88,7 +88,7 @@ def features(waveform: torch.Tensor) -> torch.Tensor:
     Raises:
         ValueError: audio shorter than one 25 ms window (400 samples).
     """
-    return torch.from_numpy(compute_fbank(waveform))
+    return kaldi_fbank(waveform)
 
 
 DB_TO_NATS = math.log(10.0) / 10.0  # a power ratio of 1 dB as a difference of natural-log energies

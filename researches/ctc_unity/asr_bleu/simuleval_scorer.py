@@ -39,7 +39,6 @@ from an agent is too late. Use one of:
    ``from .asr_bleu import simuleval_scorer`` -- then ``--user-dir researches/ctc_unity``
    registers them too.
 """
-import json
 import logging
 import math
 import os
@@ -48,7 +47,7 @@ from typing import Dict, List, Optional, Tuple
 
 from simuleval.evaluator.scorers.quality_scorer import QualityScorer, add_sacrebleu_args, register_quality_scorer
 
-from ..datasets.atomic import atomic_open
+from ..datasets.atomic import atomic_open, write_json_atomic
 from .scorer import asr_bleu, read_lines, score_reference_speech
 from .transcriber import Transcriber, build_transcriber
 
@@ -175,9 +174,7 @@ class OfflineASRBLEUScorer(QualityScorer):
                        "; no reference speech list, no ceiling"))
         if self.output:
             os.makedirs(self.output, exist_ok=True)
-            with atomic_open(os.path.join(self.output, "asr_bleu_offline.json")) as fh:
-                json.dump(result, fh, indent=1)
-                fh.write("\n")
+            write_json_atomic(os.path.join(self.output, "asr_bleu_offline.json"), result)
             with atomic_open(os.path.join(self.output, "asr_bleu_offline_transcripts.txt")) as fh:
                 for h in result["hyps"]:
                     fh.write(h + "\n")

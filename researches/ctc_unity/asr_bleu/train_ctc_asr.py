@@ -29,7 +29,6 @@ ASR-BLEU of the reference dev speech with this ASR, i.e. the ceiling it allows.
 """
 import argparse
 import hashlib
-import json
 import logging
 import math
 import os
@@ -43,7 +42,7 @@ import numpy as np
 import sacrebleu
 import torch
 
-from ..datasets.atomic import atomic_open
+from ..datasets.atomic import atomic_open, write_json_atomic
 from ..datasets.audio_io import load_audio
 from ..modules.ctc_decoding import error_rate
 from .ctc_asr import (DB_TO_NATS, CTCASRModel, apply_cmvn, build_vocab, encode_text, features, floor_dynamic_range, greedy_decode,
@@ -371,12 +370,6 @@ def _setup_logging(run_dir: str) -> None:
         root.addHandler(handler)
 
 
-def _write_json(path: str, obj) -> None:
-    with atomic_open(path) as fh:
-        json.dump(obj, fh, indent=2)
-        fh.write("\n")
-
-
 def get_parser() -> argparse.ArgumentParser:
     """Command-line options of :func:`train` (see the module docstring)."""
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0],
@@ -547,7 +540,7 @@ def train(args: argparse.Namespace) -> Dict:
     train_config = {k: v for k, v in vars(args).items()}
     config = {"model_config": model_config, "vocab_size": len(vocab), "n_params": n_params,
               "train_config": train_config, "device": device, "n_train": len(train_keep), "n_dev": len(dev_texts)}
-    _write_json(os.path.join(run, "config.json"), config)
+    write_json_atomic(os.path.join(run, "config.json"), config)
     with atomic_open(os.path.join(run, "vocab.txt")) as fh:
         for c in vocab:
             fh.write(f"{c}\n")
@@ -667,7 +660,7 @@ def train(args: argparse.Namespace) -> Dict:
                "wall_seconds": time.time() - t_start, "best": best, "last_dev": None if res is None else
                {k: res[k] for k in ("wer", "cer", "bleu", "n")}, "device": device, "n_params": n_params,
                "checkpoint_best": os.path.join(run, "checkpoint_best.pt")}
-    _write_json(os.path.join(run, "summary.json"), summary)
+    write_json_atomic(os.path.join(run, "summary.json"), summary)
     writer.close()
     logger.info(f"done: {steps_this_run} steps this run ({summary['steps_per_s']:.2f} steps/s), total {step}; "
                 f"best dev WER {best['wer']:.2f} % at step {best.get('step')}; {summary['checkpoint_best']}")

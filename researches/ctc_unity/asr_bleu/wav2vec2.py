@@ -47,7 +47,8 @@ from typing import Dict, List, Sequence, Tuple
 
 import torch
 
-from ..datasets.atomic import atomic_open
+from ..datasets.atomic import atomic_open, write_json_atomic
+from ..datasets.audio_io import SAMPLE_RATE
 from ..modules.ctc_decoding import ctc_greedy
 from .transcriber import Transcriber, as_waveform
 
@@ -145,8 +146,8 @@ class Wav2Vec2Transcriber(Transcriber):
 
     def __init__(self, path: str, device: str = "cpu") -> None:
         self.model, self.config, self.labels = load_wav2vec2(path, device)
-        if int(self.config.get("sample_rate", 16000)) != self.sample_rate:
-            raise ValueError(f"{path}: model sample rate {self.config['sample_rate']} Hz; only 16000 Hz is supported")
+        if int(self.config.get("sample_rate", SAMPLE_RATE)) != self.sample_rate:
+            raise ValueError(f"{path}: model sample rate {self.config['sample_rate']} Hz; only {self.sample_rate} Hz is supported")
         blank = self.config.get("blank", 0)
         self.blank = self.labels.index(blank) if isinstance(blank, str) else int(blank)
         self.word_delimiter = self.config.get("word_delimiter", "|")
@@ -175,7 +176,7 @@ class Wav2Vec2Transcriber(Transcriber):
 
 
 def save_wav2vec2_export(out_dir: str, model: torch.nn.Module, params: Dict, labels: Sequence[str],
-                         normalize_waveform: bool, sample_rate: int = 16000, blank: int = 0,
+                         normalize_waveform: bool, sample_rate: int = SAMPLE_RATE, blank: int = 0,
                          word_delimiter: str = "|") -> None:
     """Write a torchaudio wav2vec2 CTC export (``model.pt``, ``config.json``, ``labels.txt``), atomically.
 
@@ -203,9 +204,7 @@ def save_wav2vec2_export(out_dir: str, model: torch.nn.Module, params: Dict, lab
                                            for k, v in params.items()},
               "sample_rate": sample_rate, "normalize_waveform": bool(normalize_waveform), "blank": blank,
               "word_delimiter": word_delimiter}
-    with atomic_open(os.path.join(out_dir, "config.json")) as fh:
-        json.dump(config, fh, indent=2)
-        fh.write("\n")
+    write_json_atomic(os.path.join(out_dir, "config.json"), config)
     with atomic_open(os.path.join(out_dir, "labels.txt")) as fh:
         for lab in labels:
             fh.write(f"{lab}\n")

@@ -20,12 +20,19 @@ import numpy as np
 import soundfile as sf
 import torch
 import torchaudio
+import torchaudio.compliance.kaldi as kaldi
 
 from .atomic import atomic_open
 
 logger = logging.getLogger(__name__)
 
+#: The project's audio rate (Hz): every waveform read, written or featurised is 16 kHz mono.
 SAMPLE_RATE = 16000
+#: kaldi fbank frame length and shift in samples (25 ms / 10 ms at :data:`SAMPLE_RATE`).
+WINDOW = 400
+SHIFT = 160
+#: Mel bins of the model's input features.
+N_MELS = 80
 
 
 class AudioError(ValueError):
@@ -147,6 +154,33 @@ def write_wav_atomic(path: str, waveform: torch.Tensor, sample_rate: int = SAMPL
     """Write ``(n_samples,)`` float audio as 16-bit PCM WAV via a temporary file + rename."""
     with atomic_open(path, "wb") as fh:
         sf.write(fh, waveform.detach().cpu().numpy(), sample_rate, subtype="PCM_16", format="WAV")
+
+
+def kaldi_fbank(waveform: torch.Tensor) -> torch.Tensor:
+    """80-bin log-mel filterbank as fairseq's S2T recipes compute it (the model's input features).
+
+    ``torchaudio.compliance.kaldi.fbank`` on 16-bit-scaled samples (``x * 32768``),
+    :data:`WINDOW`-sample (25 ms) windows every :data:`SHIFT` samples (10 ms), no dither
+    (deterministic), ``snip_edges=True``: frame ``i`` covers samples ``[SHIFT*i, SHIFT*i + WINDOW)``
+    and depends on no other sample, so ``1 + (n - WINDOW) // SHIFT`` frames; computing a
+    stream chunk by chunk (each chunk starting at a frame boundary) gives the same frames.
+
+    Args:
+        waveform: ``(n_samples,)`` float audio at 16 kHz in [-1, 1].
+
+    Returns:
+        ``(n_frames, N_MELS)`` float32 tensor.
+
+    Raises:
+        ValueError: if ``waveform`` is not 1-D or is shorter than one window.
+    """
+    if waveform.dim() != 1:
+        raise ValueError(f"expected 1-D audio samples, got shape {tuple(waveform.shape)}")
+    if waveform.numel() < WINDOW:
+        raise ValueError(f"audio of {waveform.numel()} samples is shorter than one 25 ms fbank window")
+    return kaldi.fbank(waveform.float()[None, :] * 32768, num_mel_bins=N_MELS,
+                       frame_length=1000.0 * WINDOW / SAMPLE_RATE, frame_shift=1000.0 * SHIFT / SAMPLE_RATE,
+                       dither=0.0, snip_edges=True, sample_frequency=SAMPLE_RATE)
 
 
 def is_16k_mono_wav(path: str) -> bool:

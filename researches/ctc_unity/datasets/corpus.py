@@ -33,7 +33,7 @@ Raw corpus layout (``out_dir``)::
 
 The TSV is written with :mod:`csv` (tab delimiter, ``QUOTE_NONE``, no escape
 character); fields must not contain tabs or newlines.  Read it with
-``csv.DictReader(f, delimiter="\\t", quoting=csv.QUOTE_NONE)``.
+:func:`load_raw_tsv` (or :func:`ctc_unity.datasets.tsv.read_tsv`).
 """
 
 from __future__ import annotations
@@ -50,7 +50,8 @@ from collections import Counter
 from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from . import tts
-from .atomic import atomic_open
+from .atomic import atomic_open, write_json_atomic
+from .tsv import iter_tsv_lines, read_tsv
 
 logger = logging.getLogger(__name__)
 
@@ -69,7 +70,6 @@ __all__ = [
     "resolve_audio_path",
     "compute_corpus_stats",
     "build_corpus",
-    "write_json_atomic",
 ]
 
 #: Columns of a raw ``<split>.tsv`` manifest, in order.
@@ -176,24 +176,19 @@ def read_parallel_tsv(
     need = max(fr_col, en_col) + 1
     pairs = []
     empty = 0
-    with open(path, "r", encoding="utf-8-sig", newline="") as fh:
-        for lineno, line in enumerate(fh, start=1):
-            line = line.rstrip("\r\n")
-            if not line.strip():
-                continue
-            cols = line.split("\t")
-            if len(cols) < need:
-                raise ValueError(
-                    f"{path}:{lineno}: expected at least {need} tab-separated columns "
-                    f"(fr_col={fr_col}, en_col={en_col}), found {len(cols)}"
-                )
-            fr, en = cols[fr_col].strip(), cols[en_col].strip()
-            if normalize:
-                fr, en = normalize_text(fr), normalize_text(en)
-            if not fr or not en:
-                empty += 1
-                continue
-            pairs.append(SentencePair(fr=fr, en=en, phenomena=()))
+    for lineno, cols in iter_tsv_lines(path):
+        if len(cols) < need:
+            raise ValueError(
+                f"{path}:{lineno}: expected at least {need} tab-separated columns "
+                f"(fr_col={fr_col}, en_col={en_col}), found {len(cols)}"
+            )
+        fr, en = cols[fr_col].strip(), cols[en_col].strip()
+        if normalize:
+            fr, en = normalize_text(fr), normalize_text(en)
+        if not fr or not en:
+            empty += 1
+            continue
+        pairs.append(SentencePair(fr=fr, en=en, phenomena=()))
     if empty:
         logger.warning("%s: skipped %d line(s) with an empty French or English side", path, empty)
     return pairs
@@ -348,12 +343,7 @@ def load_raw_tsv(path: str, resolve_paths: bool = True) -> List[Dict[str, str]]:
     Raises:
         ValueError: if the header lacks one of :data:`RAW_COLUMNS`.
     """
-    with open(path, "r", encoding="utf-8", newline="") as fh:
-        reader = csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE)
-        missing = [c for c in RAW_COLUMNS if c not in (reader.fieldnames or [])]
-        if missing:
-            raise ValueError(f"{path}: missing column(s) {missing}")
-        rows = [dict(r) for r in reader]
+    rows = read_tsv(path, RAW_COLUMNS)
     if resolve_paths:
         for r in rows:
             r["src_audio"] = resolve_audio_path(path, r["src_audio"])
@@ -474,17 +464,6 @@ def _init_worker() -> None:
         torch.set_num_threads(1)
     except Exception:  # torch missing: synthesize() will report it
         pass
-
-
-def write_json_atomic(path: str, obj: object) -> None:
-    """Write ``obj`` as indented UTF-8 JSON to ``path`` atomically (temp file + os.replace).
-
-    Raises:
-        TypeError: if ``obj`` is not JSON-serialisable (nothing is written).
-    """
-    text = json.dumps(obj, ensure_ascii=False, indent=2, sort_keys=False)  # TypeError before any write
-    with atomic_open(path) as fh:
-        fh.write(text + "\n")
 
 
 def build_corpus(

@@ -37,19 +37,13 @@ Output columns:
 
 from __future__ import annotations
 
-import csv
 import logging
 import os
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from .corpus import (
-    RAW_COLUMNS,
-    SPLITS,
-    write_json_atomic,
-    compute_corpus_stats,
-    normalize_text,
-    write_raw_tsv,
-)
+from .atomic import write_json_atomic
+from .corpus import RAW_COLUMNS, SPLITS, compute_corpus_stats, normalize_text, write_raw_tsv
+from .tsv import iter_tsv_lines, read_tsv
 
 logger = logging.getLogger(__name__)
 
@@ -77,16 +71,10 @@ def read_common_voice_tsv(path: str) -> Dict[str, Dict[str, str]]:
         OSError: if the file cannot be read.
     """
     out: Dict[str, Dict[str, str]] = {}
-    with open(path, "r", encoding="utf-8-sig", newline="") as fh:
-        reader = csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE)
-        header = reader.fieldnames or []
-        missing = [c for c in CV_REQUIRED_COLUMNS if c not in header]
-        if missing:
-            raise ValueError(f"{path}: Common Voice TSV lacks required column(s) {missing} (header: {header})")
-        for row in reader:
-            name = (row.get("path") or "").strip()
-            if name and name not in out:
-                out[name] = row
+    for row in read_tsv(path, CV_REQUIRED_COLUMNS):
+        name = (row.get("path") or "").strip()
+        if name and name not in out:
+            out[name] = row
     return out
 
 
@@ -107,15 +95,10 @@ def read_cvss_tsv(path: str) -> List[Tuple[str, str]]:
         OSError: if the file cannot be read.
     """
     rows = []
-    with open(path, "r", encoding="utf-8-sig", newline="") as fh:
-        for lineno, line in enumerate(fh, start=1):
-            line = line.rstrip("\r\n")
-            if not line.strip():
-                continue
-            cols = line.split("\t")
-            if len(cols) < 2:
-                raise ValueError(f"{path}:{lineno}: expected 2 tab-separated columns (mp3 name, translation), found {len(cols)}")
-            rows.append((cols[0].strip(), cols[1].strip()))
+    for lineno, cols in iter_tsv_lines(path):
+        if len(cols) < 2:
+            raise ValueError(f"{path}:{lineno}: expected 2 tab-separated columns (mp3 name, translation), found {len(cols)}")
+        rows.append((cols[0].strip(), cols[1].strip()))
     return rows
 
 

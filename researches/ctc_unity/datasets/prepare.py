@@ -33,9 +33,10 @@ import torch
 import yaml
 from tqdm import tqdm
 
-from .atomic import atomic_open, save_npy_atomic, write_lines_atomic
-from .audio_io import SAMPLE_RATE, is_16k_mono_wav, load_audio, write_wav_atomic
-from .corpus import load_raw_tsv, write_json_atomic, write_raw_tsv
+from .atomic import atomic_open, save_npy_atomic, write_json_atomic, write_lines_atomic
+from .audio_io import SAMPLE_RATE, is_16k_mono_wav, kaldi_fbank, load_audio, write_wav_atomic
+from .corpus import load_raw_tsv, write_raw_tsv
+from .tsv import read_tsv
 from .text import SentencePieceText, pieces_per_split, train_sentencepiece
 
 logger = logging.getLogger(__name__)
@@ -48,10 +49,7 @@ DATA_YAML = "config_gcmvn.yaml"
 
 
 def compute_fbank(waveform: torch.Tensor) -> np.ndarray:
-    """80-dim log-mel filterbank as fairseq's S2T recipes compute it.
-
-    ``torchaudio.compliance.kaldi.fbank`` on 16-bit-scaled samples, 25 ms windows every
-    10 ms, no dither (deterministic), ``snip_edges=True``: ``1 + (n - 400) // 160`` frames.
+    """:func:`audio_io.kaldi_fbank` as a numpy array (what ``fbank80/<id>.npy`` holds).
 
     Args:
         waveform: ``(n_samples,)`` float audio at 16 kHz in [-1, 1].
@@ -62,13 +60,7 @@ def compute_fbank(waveform: torch.Tensor) -> np.ndarray:
     Raises:
         ValueError: if the audio is shorter than one 25 ms window.
     """
-    import torchaudio.compliance.kaldi as kaldi
-
-    if waveform.numel() < 400:
-        raise ValueError(f"audio of {waveform.numel()} samples is shorter than one 25 ms fbank window")
-    feats = kaldi.fbank(waveform[None, :] * 32768, num_mel_bins=80, frame_length=25.0, frame_shift=10.0,
-                        dither=0.0, sample_frequency=SAMPLE_RATE)
-    return feats.numpy().astype(np.float32)
+    return kaldi_fbank(waveform).numpy().astype(np.float32)
 
 
 @dataclass
@@ -247,7 +239,7 @@ def _units(cfg: PrepConfig, rows, audio_info) -> Tuple[Dict[str, Dict[str, tuple
     for split, items in rows.items():
         path = os.path.join(cfg.out_dir, "units", f"{split}.tsv")
         if os.path.exists(path):
-            loaded = load_raw_tsv_simple(path)
+            loaded = read_tsv(path, ("id", "units", "durations"))
             if [r["id"] for r in loaded] == [r["id"] for r in items]:
                 out[split] = {r["id"]: (list(map(int, r["units"].split())), list(map(int, r["durations"].split())))
                               for r in loaded}
@@ -260,14 +252,6 @@ def _units(cfg: PrepConfig, rows, audio_info) -> Tuple[Dict[str, Dict[str, tuple
                       ("id", "units", "durations"))
         out[split] = res
     return out, extractor.n_units
-
-
-def load_raw_tsv_simple(path: str) -> List[Dict[str, str]]:
-    """Read a TSV with a header into dicts (no column requirements)."""
-    import csv
-
-    with open(path, encoding="utf-8", newline="") as fh:
-        return [dict(r) for r in csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE)]
 
 
 def _write_configs(cfg: PrepConfig, src: Dict, tgt: Dict, n_units: int) -> None:

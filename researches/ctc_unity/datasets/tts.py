@@ -6,8 +6,7 @@ fixed voice (CVSS-C targets are single-speaker as well).
 
 All audio written by this module is 16 kHz, mono, 16-bit signed PCM WAV.
 espeak-ng itself produces 22050 Hz audio; it is resampled with
-``torchaudio.functional.resample`` (imported lazily, so importing this module is
-cheap).  Files are written atomically: a temporary file in the destination
+``torchaudio.functional.resample``.  Files are written atomically: a temporary file in the destination
 directory is renamed over the final path with :func:`os.replace`, so an
 interrupted run never leaves a truncated WAV behind.
 """
@@ -27,6 +26,7 @@ from typing import Optional, Tuple
 import numpy as np
 
 from .atomic import atomic_open
+from .audio_io import SAMPLE_RATE
 
 __all__ = [
     "ESPEAK_SAMPLE_RATE",
@@ -42,8 +42,8 @@ __all__ = [
 
 #: Sample rate (Hz) of the audio espeak-ng writes with ``--stdout``.
 ESPEAK_SAMPLE_RATE = 22050
-#: Sample rate (Hz) of every WAV written by :func:`synthesize`.
-OUTPUT_SAMPLE_RATE = 16000
+#: Sample rate (Hz) of every WAV written by :func:`synthesize`: the project's audio rate.
+OUTPUT_SAMPLE_RATE = SAMPLE_RATE
 
 # Synthesised audio whose peak is below this int16 amplitude is treated as empty
 # (espeak-ng returns a few hundred samples of digital silence for empty input).

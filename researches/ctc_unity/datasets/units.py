@@ -39,7 +39,8 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 import numpy as np
 import torch
 
-from .atomic import atomic_open
+from .atomic import atomic_open, write_json_atomic
+from .audio_io import SAMPLE_RATE  # the rate every extractor expects its input waveform at
 
 __all__ = [
     "SAMPLE_RATE",
@@ -55,8 +56,6 @@ __all__ = [
     "save_hubert_spec",
 ]
 
-#: Sample rate (Hz) every extractor expects its input waveform at.
-SAMPLE_RATE = 16000
 #: Unit frame rate (Hz) of both extractors: one unit per 20 ms.
 FRAME_RATE_HZ = 50.0
 
@@ -117,11 +116,6 @@ def _atomic_write(path: str, write_fn, mode: str = "wb") -> None:
     """Write ``path`` atomically: ``write_fn(fileobj)`` through :func:`atomic.atomic_open`."""
     with atomic_open(path, mode) as fh:
         write_fn(fh)
-
-
-def _write_json(path: str, obj: Mapping[str, Any]) -> None:
-    text = json.dumps(obj, indent=2, sort_keys=True) + "\n"
-    _atomic_write(path, lambda fh: fh.write(text), mode="w")
 
 
 def _require_file(path: str, what: str) -> None:
@@ -533,7 +527,7 @@ class KMeansUnitExtractor(UnitExtractor):
             os.path.join(directory, CENTROIDS_FILENAME),
             lambda fh: np.save(fh, self.centroid_logmel),
         )
-        _write_json(os.path.join(directory, SPEC_FILENAME), self.spec())
+        write_json_atomic(os.path.join(directory, SPEC_FILENAME), self.spec(), sort_keys=True)
 
     @classmethod
     def load(cls, directory: PathLike) -> "KMeansUnitExtractor":
@@ -919,9 +913,10 @@ def save_hubert_spec(directory: PathLike, hubert_checkpoint: PathLike, layer: in
         raise ValueError(f"layer must be an integer >= 1, got {layer!r}")
     directory = os.fspath(directory)
     os.makedirs(directory, exist_ok=True)
-    _write_json(
+    write_json_atomic(
         os.path.join(directory, SPEC_FILENAME),
         _hubert_spec(hubert_checkpoint, layer, kmeans_path),
+        sort_keys=True,
     )
 
 

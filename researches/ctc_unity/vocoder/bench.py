@@ -13,7 +13,6 @@ added latency and the real-time factor, and optionally writes them as JSON.
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import time
 from typing import Any, Dict, List, Optional, Sequence
@@ -100,10 +99,9 @@ def main(argv: Optional[List[str]] = None) -> List[Dict[str, Any]]:
     for r in rows:
         print(" ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}" for k, v in r.items()))
     if a.output:
-        from ..datasets.atomic import atomic_open
+        from ..datasets.atomic import write_json_atomic
 
-        with atomic_open(a.output) as fh:
-            json.dump(rows, fh, indent=2)
+        write_json_atomic(a.output, rows)
     return rows
 
 

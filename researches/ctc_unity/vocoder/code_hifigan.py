@@ -30,9 +30,10 @@ from typing import Any, Dict, Mapping, Optional, Union
 
 import torch
 
+from ..datasets.audio_io import SAMPLE_RATE
+
 logger = logging.getLogger(__name__)
 
-SAMPLE_RATE = 16000
 CONFIG_NAME = "config.json"
 #: File names tried, in order, when :func:`load_vocoder` is given a directory.
 CHECKPOINT_NAMES = ("checkpoint_best.pt", "checkpoint_last.pt", "checkpoint.pt", "model.pt")
@@ -413,7 +414,7 @@ def export_vocoder(run_dir: PathLike, out_dir: PathLike, which: str = "best") ->
     Raises:
         FileNotFoundError: missing checkpoint or config. ValueError: bad ``which``.
     """
-    from ..datasets.atomic import atomic_open
+    from ..datasets.atomic import atomic_open, write_json_atomic
 
     if which not in ("best", "last"):
         raise ValueError(f"which must be 'best' or 'last', got {which!r}")
@@ -428,7 +429,5 @@ def export_vocoder(run_dir: PathLike, out_dir: PathLike, which: str = "best") ->
     out_ckpt, out_cfg = os.path.join(out_dir, "checkpoint.pt"), os.path.join(out_dir, CONFIG_NAME)
     with atomic_open(out_ckpt, "wb") as fh:
         torch.save({"generator": state["generator"]}, fh)
-    with atomic_open(out_cfg) as fh:
-        json.dump(_read_json(cfg_path), fh, indent=2)
-        fh.write("\n")
+    write_json_atomic(out_cfg, _read_json(cfg_path))
     return {"checkpoint": out_ckpt, "config": out_cfg}

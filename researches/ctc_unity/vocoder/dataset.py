@@ -31,12 +31,12 @@ import numpy as np
 import torch
 
 from ..datasets.audio_io import load_audio
+from ..datasets.tsv import read_tsv
 from ..datasets.units import expand_units
 
 logger = logging.getLogger(__name__)
 
 HOP = 320
-SAMPLE_RATE = 16000
 
 
 @dataclass
@@ -75,23 +75,14 @@ def read_unit_tsv(path: str) -> List[Tuple[str, List[int], List[int]]]:
     if not os.path.isfile(path):
         raise FileNotFoundError(f"unit manifest not found: {path}")
     rows = []
-    with open(path, encoding="utf-8") as fh:
-        header = fh.readline().rstrip("\n").split("\t")
-        try:
-            i_id, i_u, i_d = header.index("id"), header.index("units"), header.index("durations")
-        except ValueError:
-            raise ValueError(f"{path}: header must contain id, units, durations; got {header}") from None
-        for line_no, line in enumerate(fh, start=2):
-            if not line.strip():
-                continue
-            cols = line.rstrip("\n").split("\t")
-            units = [int(v) for v in cols[i_u].split()]
-            durs = [int(v) for v in cols[i_d].split()]
-            if len(units) != len(durs) or not units:
-                raise ValueError(f"{path}:{line_no}: {len(units)} units but {len(durs)} durations")
-            if min(durs) < 1:
-                raise ValueError(f"{path}:{line_no}: durations must be >= 1")
-            rows.append((cols[i_id], units, durs))
+    for r in read_tsv(path, ("id", "units", "durations")):
+        units = [int(v) for v in (r["units"] or "").split()]
+        durs = [int(v) for v in (r["durations"] or "").split()]
+        if len(units) != len(durs) or not units:
+            raise ValueError(f"{path}: row {r['id']!r}: {len(units)} units but {len(durs)} durations")
+        if min(durs) < 1:
+            raise ValueError(f"{path}: row {r['id']!r}: durations must be >= 1")
+        rows.append((r["id"], units, durs))
     return rows
 
 

@@ -22,7 +22,6 @@ Output alignment matches the CodeHiFiGAN training convention (:mod:`.dataset`): 
 
 from __future__ import annotations
 
-import json
 import os
 from typing import Any, Dict, Mapping, Optional, Sequence
 
@@ -88,7 +87,7 @@ def make_griffin_lim_config(units_dir: str, n_iter: int = 32, manifest: Optional
         FileNotFoundError: no extractor in ``units_dir``.
         ValueError: the extractor has no centroid log-mel frames (e.g. HuBERT units).
     """
-    from ..datasets.atomic import atomic_open
+    from ..datasets.atomic import write_json_atomic
     from ..datasets.units import load_extractor
 
     ext = load_extractor(units_dir)
@@ -103,9 +102,7 @@ def make_griffin_lim_config(units_dir: str, n_iter: int = 32, manifest: Optional
     if durations_from:
         cfg["durations_from"] = os.path.abspath(durations_from)
     if out_path:
-        with atomic_open(out_path) as fh:
-            json.dump(cfg, fh, indent=2)
-            fh.write("\n")
+        write_json_atomic(out_path, cfg)
     return cfg
 
 

@@ -21,6 +21,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..datasets.audio_io import SAMPLE_RATE
+
 
 def discriminator_loss(real_scores: Sequence[torch.Tensor], fake_scores: Sequence[torch.Tensor]) -> torch.Tensor:
     """LSGAN discriminator loss ``sum_k mean((1 - D_k(x))^2) + mean(D_k(G(s))^2)``.
@@ -108,7 +110,7 @@ class MelL1Loss(nn.Module):
             default filterbank, which HiFi-GAN uses).
     """
 
-    def __init__(self, sample_rate: int = 16000, n_fft: int = 1024, win_length: int = 1024, hop_length: int = 256,
+    def __init__(self, sample_rate: int = SAMPLE_RATE, n_fft: int = 1024, win_length: int = 1024, hop_length: int = 256,
                  n_mels: int = 80, f_min: float = 0.0, f_max: Optional[float] = 8000.0,
                  norm: Optional[str] = "slaney", mel_scale: str = "slaney"):
         super().__init__()

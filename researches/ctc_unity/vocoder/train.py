@@ -40,7 +40,8 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 import torch
 
-from ..datasets.atomic import atomic_open
+from ..datasets.atomic import atomic_open, write_json_atomic
+from ..datasets.audio_io import SAMPLE_RATE
 from .code_hifigan import ARCH_KEYS, build_generator, hop_size, validate_generator_config
 from .dataset import BatchSchedule, UnitWaveDataset, data_n_units
 from .discriminators import MPD_CHANNELS, MSD_CHANNELS, MSD_GROUPS, MultiPeriodDiscriminator, MultiScaleDiscriminator
@@ -56,7 +57,7 @@ CONFIG_NAME = "config.json"
 
 #: Training hyper-parameters (defaults; a config JSON overrides them).
 TRAIN_DEFAULTS: Dict[str, Any] = {
-    "sampling_rate": 16000,
+    "sampling_rate": SAMPLE_RATE,
     "batch_size": 16,
     "segment_size": 8960,
     "learning_rate": 2e-4,
@@ -140,12 +141,6 @@ def _save_torch(obj: Any, path: str) -> None:
         torch.save(obj, fh)
 
 
-def _write_json(obj: Mapping[str, Any], path: str) -> None:
-    with atomic_open(path) as fh:
-        json.dump(obj, fh, indent=2)
-        fh.write("\n")
-
-
 # ---------------------------------------------------------------------------- trainer
 
 
@@ -220,7 +215,7 @@ class VocoderTrainer:
         if has_state:
             self.load_state(state_path)
         else:
-            _write_json(self.cfg, saved_cfg_path)
+            write_json_atomic(saved_cfg_path, self.cfg)
         self.writer = None
         if tensorboard:
             from torch.utils.tensorboard import SummaryWriter
