@@ -13,6 +13,31 @@ load_plugin()  # registers echostream / speech_to_speech_ctc / criterion as ``ct
 
 TINY_UNITS = 24
 
+#: Fixtures that synthesise speech with espeak-ng and/or run fairseq-train in a subprocess: a
+#: test using one (directly or through another fixture) is an integration test.
+INTEGRATION_FIXTURES = {"tiny_data", "tiny_checkpoint"}
+#: (file, test) pairs of slow end-to-end tests in files whose owners have not marked them yet: the
+#: command-line benchmark test runs three Python subprocesses that each import the whole plugin.
+INTEGRATION_TESTS = {("test_benchmarks.py", "test_compare_end_to_end_tables_checks_and_plot")}
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers",
+        "integration: needs espeak-ng, ffmpeg-made corpora or a fairseq-train / simuleval subprocess "
+        "(slow); the unit layer is `pytest -m 'not integration'`",
+    )
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark every test that uses an :data:`INTEGRATION_FIXTURES` fixture (or is listed in
+    :data:`INTEGRATION_TESTS`) as ``integration``; tests that call espeak-ng or a CLI subprocess
+    themselves carry ``@pytest.mark.integration``."""
+    for item in items:
+        if (INTEGRATION_FIXTURES.intersection(getattr(item, "fixturenames", ()))
+                or (item.path.name, getattr(item, "originalname", item.name)) in INTEGRATION_TESTS):
+            item.add_marker(pytest.mark.integration)
+
 
 @pytest.fixture(scope="session")
 def tiny_data(tmp_path_factory):

@@ -15,10 +15,15 @@ from ctc_unity.datasets.tsv import read_tsv  # noqa: E402
 
 sf = pytest.importorskip("soundfile")
 
-needs_espeak = pytest.mark.skipif(
+_espeak_missing = pytest.mark.skipif(
     shutil.which("espeak-ng") is None,
     reason="espeak-ng binary not on PATH (scripts/setup_env.sh installs it)",
 )
+
+
+def needs_espeak(test):
+    """Skip without espeak-ng; an ``integration`` test (it synthesises speech)."""
+    return pytest.mark.integration(_espeak_missing(test))
 
 SPLIT_SIZES = {"train": 6, "dev": 2, "test": 2}
 
@@ -37,6 +42,7 @@ def tiny(tmp_path_factory):
 # ---------------------------------------------------------------- synthesised corpus
 
 
+@pytest.mark.integration
 def test_split_sizes_and_tsv_columns(tiny):
     out, splits, stats = tiny
     assert stats["synthesized_files"] == 2 * sum(SPLIT_SIZES.values())
@@ -58,6 +64,7 @@ def test_split_sizes_and_tsv_columns(tiny):
     assert not any(p.name.startswith(".tmp-") for p in out.rglob("*"))
 
 
+@pytest.mark.integration
 def test_wavs_are_16k_mono_int16_and_durations_match(tiny):
     out, _, _ = tiny
     for split in SPLIT_SIZES:
@@ -74,6 +81,7 @@ def test_wavs_are_16k_mono_int16_and_durations_match(tiny):
             assert abs(audio.astype(int)).max() > 1000  # not silence
 
 
+@pytest.mark.integration
 def test_stats_json_matches_tsv(tiny):
     out, _, stats = tiny
     saved = json.loads((out / "corpus_stats.json").read_text(encoding="utf-8"))
@@ -98,6 +106,7 @@ def test_stats_json_matches_tsv(tiny):
     assert {k: v for k, v in stats.items() if k != "synthesized_files"} == saved
 
 
+@pytest.mark.integration
 def test_speaker_assignment_is_deterministic(tiny):
     out, _, _ = tiny
     rows = read_tsv(out / "train.tsv")
@@ -114,6 +123,7 @@ def test_speaker_assignment_is_deterministic(tiny):
         assert abs(s.pitch - base.pitch) <= 8
 
 
+@pytest.mark.integration
 def test_resume_only_resynthesises_missing_and_stale(tiny, tmp_path):
     src, splits, _ = tiny
     out = tmp_path / "copy"

@@ -181,6 +181,7 @@ def cvss_tree(tmp_path_factory):
     return cv, cvss
 
 
+@pytest.mark.integration
 def test_cvss_front_end_through_prepare_and_resume(cvss_tree, tmp_path):
     from ctc_unity.datasets.cvss import build_cvss_raw
 
