@@ -8,10 +8,10 @@
 #   TASKS ("s2tt s2st")  POLICIES ("alignment word wait-k")  SEGMENTS ("160 320 640 1280 offline")
 #   DEVICE (cpu|cuda)  MAX_INSTANCES (all)  OUT (runs/simuleval/<model run name>)
 #   AGENT_ARGS (extra agent options, e.g. "--word-holdback 1" or "--vocoder-drain never")
-#   ASR_BACKEND (S2ST ASR-BLEU back end: ctc:<first of runs/asr_ctc_pause, runs/asr_ctc_floor,
-#                runs/asr_ctc_robust, runs/asr_ctc that train_asr.sh produced>/checkpoint_best.pt, else pocketsphinx)
-#   VOCODER (S2ST vocoder config; default: the CodeHiFiGAN of train_vocoder.sh, runs/vocoder_cpu, when
-#            trained, else the zero-training Griffin-Lim fallback with per-unit mean durations)
+#   ASR_BACKEND (S2ST ASR-BLEU back end: ctc:<first of ASR_RUNS that train_asr.sh produced>/checkpoint_best.pt,
+#                else pocketsphinx; ASR_RUNS default "runs/asr_ctc_pause runs/asr_ctc_floor runs/asr_ctc_robust runs/asr_ctc")
+#   VOCODER (S2ST vocoder config; default: the CodeHiFiGAN of train_vocoder.sh in VOCODER_RUN (runs/vocoder_cpu)
+#            when trained, else the zero-training Griffin-Lim fallback with per-unit mean durations)
 # Output: OUT/<task>_<policy>_<segment>/ (SimulEval logs, scores, wavs), OUT/results.csv, OUT/quality_latency.png
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
@@ -26,7 +26,7 @@ SEGMENTS="${SEGMENTS:-160 320 640 1280 offline}"
 DEVICE="${DEVICE:-cpu}"
 if [ -z "${ASR_BACKEND:-}" ]; then
   ASR_BACKEND=pocketsphinx
-  for c in runs/asr_ctc_pause runs/asr_ctc_floor runs/asr_ctc_robust runs/asr_ctc; do
+  for c in ${ASR_RUNS:-runs/asr_ctc_pause runs/asr_ctc_floor runs/asr_ctc_robust runs/asr_ctc}; do
     c="$c/checkpoint_best.pt"
     if [ -f "$c" ]; then ASR_BACKEND="ctc:$c"; break; fi
   done
@@ -38,11 +38,8 @@ if [ ! -f "$MODEL" ]; then
   else echo "[simuleval] model not found: $MODEL" >&2; exit 1; fi
 fi
 if [ -z "${VOCODER:-}" ]; then
-  if [ -f runs/vocoder_cpu/config.json ] && [ -f runs/vocoder_cpu/checkpoint_best.pt ]; then
-    VOCODER=runs/vocoder_cpu/config.json
-  else
-    VOCODER=$($PY scripts/fallback_vocoder_config.py --data "$DATA" --out "$OUT/fallback_vocoder.json")
-  fi
+  VOCODER=$($PY scripts/fallback_vocoder_config.py --data "$DATA" --out "$OUT/fallback_vocoder.json" \
+    --prefer-trained "${VOCODER_RUN:-runs/vocoder_cpu}")
 fi
 echo "[simuleval] vocoder: $VOCODER; ASR-BLEU back end: $ASR_BACKEND"
 LIST="$DATA/simuleval/$SPLIT"
@@ -65,7 +62,8 @@ for task in $TASKS; do
   for policy in $POLICIES; do
     for seg in $SEGMENTS; do
       if [ "$seg" = offline ]; then SEG_ARGS=(--source-segment-size 320 --offline); else SEG_ARGS=(--source-segment-size "$seg"); fi
-      [ "$seg" = offline ] && [ "$policy" != alignment ] && continue  # offline is policy-independent
+      # offline is policy-independent: run once, with the first policy listed (alignment by default)
+      [ "$seg" = offline ] && [ "$policy" != "${POLICIES%% *}" ] && continue
       dir="$OUT/${task}_${policy}_${seg}"
       if [ -f "$dir/scores.tsv" ] && [ -f "$dir/scores_ca.tsv" ]; then echo "[simuleval] $dir done, skipped"; continue; fi
       rm -rf "$dir"

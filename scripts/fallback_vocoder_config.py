@@ -2,10 +2,14 @@
 """Write the zero-training Griffin-Lim vocoder config of a prepared data folder; print its path.
 
     .venv/bin/python scripts/fallback_vocoder_config.py --data data/embedded/s2st --out runs/x/fallback_vocoder.json
+    .venv/bin/python scripts/fallback_vocoder_config.py --data D --out F --prefer-trained runs/vocoder_cpu
+(the second form prints the trained CodeHiFiGAN's config.json when that run has a checkpoint_best.pt,
+and writes/prints the fallback otherwise; which one was picked goes to stderr).
 (The k-means units of the data must be the offline log-mel kind; HuBERT units need a CodeHiFiGAN.)
 """
 import argparse
 import os
+import sys
 
 
 
@@ -16,7 +20,16 @@ def main(argv=None):
     p.add_argument("--n-iter", type=int, default=32, help="Griffin-Lim iterations")
     p.add_argument("--durations-from", default=None,
                    help="trained CodeHiFiGAN (run dir / config.json) whose duration predictor replaces the mean durations")
+    p.add_argument("--prefer-trained", metavar="RUN",
+                   help="a train_vocoder.sh run: use its CodeHiFiGAN instead when it has been trained")
     a = p.parse_args(argv)
+    if a.prefer_trained:
+        cfg = os.path.join(a.prefer_trained, "config.json")
+        if os.path.isfile(cfg) and os.path.isfile(os.path.join(a.prefer_trained, "checkpoint_best.pt")):
+            print(f"vocoder: trained CodeHiFiGAN {a.prefer_trained}", file=sys.stderr)
+            print(cfg)
+            return
+        print(f"vocoder: no trained CodeHiFiGAN in {a.prefer_trained}; Griffin-Lim fallback {a.out}", file=sys.stderr)
     from ctc_unity.vocoder.griffin_lim import make_griffin_lim_config
 
     make_griffin_lim_config(os.path.join(a.data, "units"), n_iter=a.n_iter, out_path=a.out,

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Build the embedded Fr->En corpus and prepare it for fairseq (each step skipped when done).
-# Variables: DATA_ROOT (data/embedded), N_TRAIN/N_DEV/N_TEST (10000/300/300), WORKERS (nproc).
+# Variables: DATA_ROOT (data/embedded), N_TRAIN/N_DEV/N_TEST (10000/300/300), WORKERS (nproc),
+#            CORPUS_ARGS (more build_corpus.py options, e.g. "--max-words 8 --covered-eval"),
+#            PREP_ARGS (more prep_s2st_data.py options, e.g. "--src-vocab-size 80 --n-units 50").
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 PY=.venv/bin/python
@@ -9,11 +11,11 @@ WORKERS="${WORKERS:-$(nproc)}"
 t0=$(date +%s)
 if [ ! -f "$DATA_ROOT/raw/corpus_stats.json" ]; then
   $PY preprocess_scripts/build_corpus.py --out-dir "$DATA_ROOT/raw" --workers "$WORKERS" \
-    --n-train "${N_TRAIN:-10000}" --n-dev "${N_DEV:-300}" --n-test "${N_TEST:-300}"
+    --n-train "${N_TRAIN:-10000}" --n-dev "${N_DEV:-300}" --n-test "${N_TEST:-300}" ${CORPUS_ARGS:-}
   echo "[prepare] corpus built in $(( $(date +%s) - t0 )) s"
 else echo "[prepare] corpus: $DATA_ROOT/raw exists, skipped"; fi
 t1=$(date +%s)
 if [ ! -f "$DATA_ROOT/s2st/data_stats.json" ]; then
-  $PY preprocess_scripts/prep_s2st_data.py --raw-dir "$DATA_ROOT/raw" --out-dir "$DATA_ROOT/s2st" --workers "$WORKERS"
+  $PY preprocess_scripts/prep_s2st_data.py --raw-dir "$DATA_ROOT/raw" --out-dir "$DATA_ROOT/s2st" --workers "$WORKERS" ${PREP_ARGS:-}
   echo "[prepare] data prepared in $(( $(date +%s) - t1 )) s"
 else echo "[prepare] data: $DATA_ROOT/s2st exists, skipped"; fi
