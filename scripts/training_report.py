@@ -58,6 +58,9 @@ def main(argv=None):
     for r in rows:
         print("\t".join(str(r.get(k, "")) for k in keys))
     if a.plot:
+        import logging
+
+        logging.getLogger("matplotlib").setLevel(logging.WARNING)  # importing the plugin may set DEBUG
         import matplotlib
 
         matplotlib.use("Agg")
