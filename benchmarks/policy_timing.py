@@ -1,19 +1,24 @@
 #!/usr/bin/env python
-"""Per-``policy()`` wall time of an EchoStream agent over a long stream (does cost grow with length?).
+"""Per-push compute time and carried state of a StreamingSession over a long stream (does anything grow?).
 
-    .venv/bin/python benchmarks/policy_timing.py --model runs/echostream_cpu_t2u/checkpoints/checkpoint_best.pt \
-        --seconds 60 --segment-ms 320 [--kind s2tt|s2st] [--arch-label echostream] --output benchmarks/results/policy_timing.json
+    .venv/bin/python benchmarks/policy_timing.py --model runs/echostream_cpu_t2u/checkpoints/checkpoint_best.pt \\
+        --seconds 600 --segment-ms 320 [--outputs text speech] [--policy word] \\
+        --output benchmarks/results/policy_timing.json
 
-Concatenates test utterances of the model's data (``simuleval/test/wav_list.txt``) into one
-stream of ``--seconds``, feeds it to the agent in ``--segment-ms`` chunks (as SimulEval does)
-with one thread, and records the wall time of every ``policy()`` call. Reports the mean of
-the first and the last 10% of calls and their ratio (target: last/first <= 1.5, i.e. nothing
-grows with the stream), plus a plot of per-call time against stream position.
+Concatenates the test utterances of the model's data (``simuleval/test/wav_list.txt``) with
+pauses of 0.3-2 s into one stream of ``--seconds``, pushes it to one
+:class:`ctc_unity.streaming.StreamingSession` in ``--segment-ms`` chunks with one thread, and
+records per push the thread CPU time (ms) and the session's carried state
+(:meth:`StreamingSession.state_nbytes`). Reports the medians over the first and the last 10% of
+pushes and the largest state in the first and the last minute, with their ratios (bounded:
+both <= 1.2), the words written, and a plot of both against stream position.
 """
 import argparse
 import json
 import os
+import sys
 import time
+from typing import Dict, List, Sequence
 
 import numpy as np
 import torch
@@ -21,79 +26,112 @@ import torch
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def long_stream(data_dir: str, seconds: float) -> np.ndarray:
-    """Concatenate test utterances (16 kHz) until ``seconds`` of audio."""
-    from ctc_unity.datasets.audio_io import load_audio
-
-    wavs = open(os.path.join(data_dir, "simuleval", "test", "wav_list.txt")).read().split()
-    parts, total = [], 0
-    for path in wavs * 100:
-        x = load_audio(path)[0].numpy()
-        parts.append(x)
-        total += len(x)
-        if total >= seconds * 16000:
-            break
+def long_stream(utterances: Sequence[np.ndarray], seconds: float, pause_s=(0.3, 2.0), seed: int = 0) -> np.ndarray:
+    """Utterances (16 kHz) cycled, with random pauses of ``pause_s`` seconds, cut to ``seconds``."""
+    rng = np.random.default_rng(seed)
+    parts, n = [], 0
+    while n < seconds * 16000:
+        for u in utterances:
+            parts += [u, np.zeros(int(16000 * rng.uniform(*pause_s)), dtype=np.float32)]
+            n += len(u) + len(parts[-1])
     return np.concatenate(parts)[: int(seconds * 16000)]
 
 
-def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--model", required=True)
-    p.add_argument("--seconds", type=float, default=60.0)
-    p.add_argument("--segment-ms", type=int, default=320)
-    p.add_argument("--kind", default="s2tt", choices=["s2tt", "s2st", "asr"])
-    p.add_argument("--policy", default="alignment")
-    p.add_argument("--vocoder", help="S2ST vocoder config")
-    p.add_argument("--output", default=os.path.join(ROOT, "benchmarks", "results", "policy_timing.json"))
-    a = p.parse_args(argv)
+def measure(session, stream: np.ndarray, chunk_samples: int) -> Dict:
+    """Push ``stream`` (never finished) and time every push (thread CPU time, one torch thread).
+
+    Returns:
+        dict with ``push_ms`` and ``state_bytes`` (one per push), ``source_ms`` (stream position
+        after each push), ``words`` (target words written), ``sentence_ends``, and the summary
+        figures ``first10_median_ms``, ``last10_median_ms``, ``time_ratio``, ``state_first_minute``,
+        ``state_last_minute``, ``state_ratio``.
+    """
+    threads = torch.get_num_threads()
     torch.set_num_threads(1)
-    from simuleval.data.segments import SpeechSegment
+    push_ms: List[float] = []
+    state: List[int] = []
+    pos: List[float] = []
+    words = ends = 0
+    session.reset()
+    try:
+        for s in range(0, len(stream) - chunk_samples + 1, chunk_samples):
+            t0 = time.thread_time()
+            step = session.push(stream[s:s + chunk_samples])
+            push_ms.append(1000.0 * (time.thread_time() - t0))
+            state.append(session.state_nbytes())
+            pos.append(step.source_ms)
+            words += len(step.target_words)
+            ends += step.sentence_ends
+    finally:
+        torch.set_num_threads(threads)
+    n = max(1, len(push_ms) // 10)
+    first, last = float(np.median(push_ms[:n])), float(np.median(push_ms[-n:]))
+    minute = 60000.0
+    s_first = max(s for s, p in zip(state, pos) if p <= minute)
+    s_last = max(s for s, p in zip(state, pos) if p > pos[-1] - minute)
+    return {"push_ms": push_ms, "state_bytes": state, "source_ms": pos, "words": words, "sentence_ends": ends,
+            "first10_median_ms": round(first, 3), "last10_median_ms": round(last, 3),
+            "time_ratio": round(last / first, 3), "state_first_minute": s_first, "state_last_minute": s_last,
+            "state_ratio": round(s_last / s_first, 3)}
 
-    from agent.demo import load_agent_class
-    from agent.simuleval_base import agent_options
-    from ctc_unity.datasets.atomic import atomic_open
 
-    kind = {"s2tt": "speech_to_text.s2tt", "asr": "speech_to_text.asr", "s2st": "speech_to_speech"}[a.kind]
-    cls = load_agent_class(kind)
-    agent = cls(agent_options(a.model, policy=a.policy, max_len=1000, vocoder=a.vocoder,
-                              source_segment_size=a.segment_ms))
-    agent.reset()
-    audio = long_stream(agent.task.args.data, a.seconds)
-    chunk = int(16000 * a.segment_ms / 1000)
-    times = []
-    for start in range(0, len(audio), chunk):
-        seg = SpeechSegment(content=audio[start:start + chunk].tolist(), sample_rate=16000,
-                            finished=start + chunk >= len(audio))
-        t0 = time.perf_counter()
-        agent.pushpop(seg)
-        times.append(time.perf_counter() - t0)
-    n = max(1, len(times) // 10)
-    steady = times[:-1]  # the last call flushes the whole translation
-    first, last = float(np.mean(steady[:n])), float(np.mean(steady[-n:]))
-    result = {"model": a.model, "kind": a.kind, "policy": a.policy, "seconds": a.seconds, "segment_ms": a.segment_ms,
-              "calls": len(times), "first10_mean_ms": round(1000 * first, 2), "last10_mean_ms": round(1000 * last, 2),
-              "last_over_first": round(last / first, 3), "total_s": round(sum(times), 3),
-              "rtf": round(sum(times) / a.seconds, 4), "final_call_ms": round(1000 * times[-1], 1),
-              "encoder_state_bytes": agent.translator.enc_state.nbytes(),
-              "translation_words": len(agent.translation_text().split()), "per_call_ms": [round(1000 * t, 3) for t in times]}
-    os.makedirs(os.path.dirname(a.output), exist_ok=True)
-    with atomic_open(a.output) as fh:
-        json.dump(result, fh, indent=1)
+def plot(result: Dict, path: str) -> None:
+    """Per-push time and carried state against stream position (PNG, written atomically)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(7, 3.5))
-    ax.plot(np.arange(len(steady)) * a.segment_ms / 1000, np.array(steady) * 1000, lw=0.8)
-    ax.set_xlabel("position in the stream (s)")
-    ax.set_ylabel("policy() wall time (ms)")
-    ax.set_title(f"{a.kind} {a.policy} {a.segment_ms} ms: last/first 10% = {result['last_over_first']}")
+    t = np.asarray(result["source_ms"]) / 60000.0
+    fig, (a, b) = plt.subplots(2, 1, figsize=(7, 5), sharex=True)
+    a.plot(t, result["push_ms"], lw=0.5)
+    a.set_ylabel("push CPU time (ms)")
+    a.set_title(f"last/first 10% time {result['time_ratio']}, last/first minute state {result['state_ratio']}")
+    b.plot(t, np.asarray(result["state_bytes"]) / 1e6, lw=0.8)
+    b.set_ylabel("carried state (MB)")
+    b.set_xlabel("position in the stream (min)")
     fig.tight_layout()
-    png = os.path.splitext(a.output)[0] + ".png"
-    fig.savefig(png + ".tmp.png", dpi=110)
-    os.replace(png + ".tmp.png", png)
-    print(json.dumps({k: v for k, v in result.items() if k != "per_call_ms"}, indent=2))
+    tmp = path + ".tmp.png"
+    fig.savefig(tmp, dpi=110)
+    os.replace(tmp, path)
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--model", required=True)
+    p.add_argument("--seconds", type=float, default=600.0)
+    p.add_argument("--segment-ms", type=int, default=320)
+    p.add_argument("--outputs", nargs="+", default=["text", "speech"], help="session outputs (source text units speech)")
+    p.add_argument("--policy", default="word")
+    p.add_argument("--vocoder", help="vocoder config (default: the best that exists)")
+    p.add_argument("--output", default=os.path.join(ROOT, "benchmarks", "results", "policy_timing.json"))
+    a = p.parse_args(argv)
+    from agent import TRAINED_VOCODER_RUNS
+    from ctc_unity.datasets.atomic import atomic_open
+    from ctc_unity.datasets.audio_io import load_audio
+    from ctc_unity.streaming import SessionOptions, StreamingModel, StreamingSession, resolve_vocoder
+
+    try:
+        bundle = StreamingModel.load(a.model)
+        vocoder = None
+        if "speech" in a.outputs:
+            vocoder, which = resolve_vocoder(bundle.data_dir, a.vocoder, trained_runs=TRAINED_VOCODER_RUNS)
+            print(f"[policy_timing] {which}", file=sys.stderr)
+    except (FileNotFoundError, ValueError) as e:
+        sys.exit(f"policy_timing: error: {e}")
+    session = StreamingSession(bundle, SessionOptions(policy=a.policy, segment_ms=a.segment_ms,
+                                                      outputs=tuple(a.outputs)), vocoder)
+    wavs = open(os.path.join(bundle.data_dir, "simuleval", "test", "wav_list.txt")).read().split()
+    stream = long_stream([load_audio(w, quiet=True)[0].numpy() for w in wavs], a.seconds)
+    result = measure(session, stream, int(16 * a.segment_ms))
+    result.update({"model": a.model, "policy": a.policy, "outputs": a.outputs, "seconds": a.seconds,
+                   "segment_ms": a.segment_ms, "pushes": len(result["push_ms"]),
+                   "rtf": round(sum(result["push_ms"]) / 1000.0 / a.seconds, 4)})
+    os.makedirs(os.path.dirname(os.path.abspath(a.output)), exist_ok=True)
+    with atomic_open(a.output) as fh:
+        json.dump(result, fh, indent=1)
+    plot(result, os.path.splitext(a.output)[0] + ".png")
+    print(json.dumps({k: v for k, v in result.items() if not isinstance(v, list) or k == "outputs"}, indent=2))
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""Streaming inference and SimulEval agents: exactness, policies, latency metrics, reset, evaluator runs."""
+"""The streaming session and its front ends: exactness, policies, bounded state, speech output,
+SimulEval agents (adapters), the demo, latency metrics."""
 import json
 import os
 import subprocess
@@ -15,167 +16,144 @@ from conftest import ROOT
 
 
 @pytest.fixture(scope="module")
-def loaded(tiny_checkpoint):
-    from ctc_unity.evaluation import load_model
+def bundle(tiny_checkpoint):
+    from ctc_unity.streaming import StreamingModel
 
-    model, task, _ = load_model(tiny_checkpoint["checkpoint"])
-    mtl = task.multitask_tasks
-    dicts = (mtl[model.asr_task_name].target_dictionary, mtl[model.mt_task_name].target_dictionary)
-    cmvn = task.data_cfg.config["global_cmvn"]["stats_npz_path"]
-    wavs = open(os.path.join(task.args.data, "simuleval", "dev", "wav_list.txt")).read().split()
-    return model, task, dicts, cmvn, wavs
+    return StreamingModel.load(tiny_checkpoint["checkpoint"])
 
 
-def _stream(tr, policy, wav, chunk):
-    tr.reset()
-    policy.reset()
-    for s in range(0, wav.numel(), chunk):
-        tr.read(wav[s:s + chunk].tolist(), s + chunk >= wav.numel())
-        n = policy.decide(tr)
-        if n:
-            tr.commit(n)
-        if tr.hyp.tokens:
-            tr.rollback()
-    return tr
+@pytest.fixture(scope="module")
+def wavs(bundle):
+    paths = open(os.path.join(bundle.data_dir, "simuleval", "dev", "wav_list.txt")).read().split()
+    return [load_audio(p)[0].numpy() for p in paths]
 
 
-def test_online_fbank_equals_offline(loaded):
-    from agent.online_features import OnlineFbank
+@pytest.fixture(scope="module")
+def griffin_lim_config(tiny_data, tmp_path_factory):
+    from ctc_unity.vocoder.griffin_lim import make_griffin_lim_config
 
-    *_, cmvn, wavs = loaded
-    wav = load_audio(wavs[0])[0]
-    stats = np.load(cmvn)
+    path = str(tmp_path_factory.mktemp("gl") / "gl.json")
+    make_griffin_lim_config(os.path.join(tiny_data, "units"), n_iter=4, out_path=path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def vocoder(griffin_lim_config):
+    from ctc_unity.vocoder import load_vocoder
+
+    return load_vocoder(griffin_lim_config)
+
+
+def run(session, wav, chunk_samples):
+    """Push ``wav`` in chunks (the last one through ``finish``); returns the StepResults."""
+    session.reset()
+    steps = []
+    for s in range(0, len(wav), chunk_samples):
+        part = wav[s:s + chunk_samples]
+        steps.append(session.finish(part) if s + chunk_samples >= len(wav) else session.push(part))
+    return steps
+
+
+def joined(steps, field):
+    return [x for st in steps for x in getattr(st, field)]
+
+
+def test_online_fbank_equals_offline(bundle, wavs):
+    from ctc_unity.streaming import OnlineFbank
+
+    stats = np.load(bundle.cmvn_npz)
+    wav = torch.from_numpy(wavs[0])
     offline = (compute_fbank(wav) - stats["mean"]) / stats["std"]
-    fb = OnlineFbank(cmvn)
-    parts = [fb(wav[s:s + 1234]) for s in range(0, wav.numel(), 1234)]
-    online = torch.cat(parts).numpy()
+    fb = OnlineFbank(bundle.cmvn_npz)
+    online = torch.cat([fb(wav[s:s + 1234]) for s in range(0, wav.numel(), 1234)]).numpy()
     assert online.shape == offline.shape
     assert np.abs(online - offline).max() < 1e-3
 
 
-@pytest.mark.parametrize("policy_name", ["alignment", "word", "wait-k"])
-def test_streaming_with_full_segment_equals_offline_greedy(loaded, policy_name):
+@pytest.mark.parametrize("policy", ["alignment", "word", "wait-k"])
+def test_full_context_session_equals_offline_greedy(bundle, tiny_data, policy):
+    """Full-context encoder: every policy's words equal fairseq's greedy translation of the utterance."""
     from fairseq.sequence_generator import SequenceGenerator
 
-    from agent.policies import build_policy
-    from agent.streaming_translator import StreamingTranslator
+    from ctc_unity.streaming import SessionOptions, StreamingSession
 
-    model, task, (asr_dict, mt_dict), cmvn, wavs = loaded
+    task, model, mt = bundle.task, bundle.model, bundle.mt_dict
     task.load_dataset("dev")
     ds = task.dataset("dev")
-    gen = SequenceGenerator([model], mt_dict, beam_size=1, max_len_b=25)
-    model.encoder.segment_length = 0
-    tr = StreamingTranslator(model, asr_dict, mt_dict, cmvn, segment_length=0, max_len=25)
-    policy = build_policy(policy_name)
-    for i in range(len(wavs)):
-        _stream(tr, policy, load_audio(wavs[i])[0], 5120)
-        offline = gen.generate([model], ds.collater([ds[i]]))[0][0]["tokens"].tolist()
-        assert tr.committed + [mt_dict.eos()] == offline[: len(tr.committed) + 1]
-        assert tr.finished or len(tr.committed) == 25
+    gen = SequenceGenerator([model], mt, beam_size=1, max_len_b=25)
+    session = StreamingSession(bundle, SessionOptions(policy=policy, offline=True, max_len=25, outputs=("text",)))
+    paths = open(os.path.join(tiny_data, "simuleval", "dev", "wav_list.txt")).read().split()
+    for i, path in enumerate(paths):
+        steps = run(session, load_audio(path)[0].numpy(), 5120)
+        assert steps[-1].finished and not joined(steps[:-1], "target_words")  # full context: all at the end
+        old, model.encoder.segment_length = model.encoder.segment_length, 0
+        try:
+            tokens = gen.generate([model], ds.collater([ds[i]]))[0][0]["tokens"].tolist()
+        finally:
+            model.encoder.segment_length = old
+        tokens = [t for t in tokens if t != mt.eos()][:25]
+        assert joined(steps, "target_words") == bundle.tgt_spm.decode([mt[t] for t in tokens]).split()
 
 
-
-def _greedy_units(model, logits):
+def _one_pass_units(model, inputs):
+    """The unit decoder over all inputs at once (the reference of streamed units)."""
+    with torch.no_grad():
+        if model.units_from_tokens:
+            states = model.unit_text_encoder(torch.tensor(inputs)[:, None])
+        else:
+            states = torch.cat(inputs, 0)
+        logits, _ = model.unit_decoder(states, None)
     ud = model.unit_decoder.dictionary
-    out, last = [], None
-    for u in logits.argmax(-1)[:, 0].tolist():
-        if u != last and u != ud.bos() and u >= ud.nspecial:
-            out.append(u - ud.nspecial)
-        last = u
-    return out
+    from ctc_unity.modules.ctc_decoding import ctc_greedy
+
+    ids = ctc_greedy(logits, torch.tensor([logits.size(0)]), ud.bos())[0]
+    return [u - ud.nspecial for u in ids if u >= ud.nspecial]
 
 
 @pytest.mark.parametrize("unit_states", ["read", "predict", "tokens"])
-def test_streamed_units_equal_offline_units(loaded, unit_states):
-    """Units written piece by piece equal one unit-decoder pass over the same decoder positions
-    (or tokens), and (full context) the offline teacher-forced units; ``predict`` and ``tokens``
-    drop the ``</s>`` position."""
-    from agent.policies import build_policy
-    from agent.streaming_translator import StreamingTranslator
+def test_streamed_units_equal_one_pass_over_the_same_inputs(bundle, wavs, unit_states, monkeypatch):
+    """Units written step by step equal one unit-decoder pass over everything the session fed it
+    (committed tokens, or the decoder states that predicted them); with a window (3) shorter than
+    the text, the streamed text-encoder cache is truncated."""
     from ctc_unity.modules.unit_text_encoder import UnitTextEncoder
+    from ctc_unity.streaming import SessionOptions, StreamingSession
 
-    model, task, (asr_dict, mt_dict), cmvn, wavs = loaded
-    old, old_segment = getattr(model.args, "unit_states", None), model.encoder.segment_length
-    model.args.unit_states = unit_states
-    if unit_states == "tokens":  # window 3 < the written text: the streamed cache is truncated
+    model = bundle.model
+    monkeypatch.setattr(model.args, "unit_states", unit_states)
+    if unit_states == "tokens":
         torch.manual_seed(0)
-        model.unit_text_encoder = UnitTextEncoder(mt_dict, model.args.decoder_embed_dim, 2, 2, 32,
-                                                  dropout=0.0, window=3).eval()
-    try:
-        wav = load_audio(wavs[0])[0]
-        # chunked stream, units fetched after every policy step
-        tr = StreamingTranslator(model, asr_dict, mt_dict, cmvn, segment_length=2, max_len=25)
-        policy = build_policy("word")
-        units = []
-        for s in range(0, wav.numel(), 1280):
-            tr.read(wav[s:s + 1280].tolist(), s + 1280 >= wav.numel())
-            n = policy.decide(tr)
-            if n:
-                tr.commit(n)
-            if tr.hyp.tokens:
-                tr.rollback()
-            got = tr.units_for_new_text(word_final=True)  # the word policy writes whole words
-            if n and unit_states == "tokens":  # nothing held back: a written word's units come at once
-                assert "pending" not in tr.unit_text_state
-            units += got
-        assert tr.finished
-        n_tokens = len(tr.all_committed())
-        with torch.no_grad():
-            if unit_states == "tokens":
-                assert tr.unit_tokens == tr.all_committed() and not tr.committed_states
-                states = model.unit_text_encoder(torch.tensor(tr.unit_tokens)[:, None])
-            else:
-                assert len(tr.committed_states) == n_tokens + (1 if unit_states == "read" else 0)
-                states = torch.cat(tr.committed_states, 0)
-            whole, _ = model.unit_decoder(states, None)
-        assert units and units == _greedy_units(model, whole)
-        # full context: equal to the offline decoder teacher-forced on the same tokens
-        model.encoder.segment_length = 0
-        tr = StreamingTranslator(model, asr_dict, mt_dict, cmvn, segment_length=0, max_len=25)
-        _stream(tr, build_policy("word"), wav, 5120)
-        streamed = tr.units_for_new_text()
-        x = (compute_fbank(wav) - np.load(cmvn)["mean"]) / np.load(cmvn)["std"]
-        x = torch.from_numpy(np.asarray(x, dtype=np.float32))[None]
-        with torch.no_grad():
-            enc = model.encoder(x, torch.tensor([x.size(1)]), segment_length=0)
-            prev = torch.tensor([[mt_dict.eos()] + tr.all_committed()])
-            _, extra = model.decoder(prev, encoder_out=enc)
-            logits, mask = model.unit_logits(prev, extra)
-        if mask is not None:
-            logits = logits[~mask[0]]
-        assert streamed == _greedy_units(model, logits)
-    finally:
-        model.args.unit_states, model.encoder.segment_length = old, old_segment
-        model.unit_text_encoder = None
+        monkeypatch.setattr(model, "unit_text_encoder", UnitTextEncoder(
+            bundle.mt_dict, model.args.decoder_embed_dim, 2, 2, 32, dropout=0.0, window=3).eval())
+    fed = []
+    original = type(model).units_streaming
+
+    def spy(self, inputs, state, word_final):
+        fed.extend(inputs)
+        return original(self, inputs, state, word_final)
+
+    monkeypatch.setattr(type(model), "units_streaming", spy)
+    session = StreamingSession(bundle, SessionOptions(policy="word", encoder_segment_length=2, max_len=25,
+                                                      outputs=("text", "units")))
+    steps = run(session, wavs[0], 1280)
+    units = joined(steps, "units")
+    assert fed and units and units == _one_pass_units(model, fed)
+    n_words = len(joined(steps, "target_words"))
+    if unit_states == "tokens":  # the word policy writes whole words: no token waits for its successor
+        assert all(isinstance(t, int) for t in fed) and "pending" not in session.translator.unit_state.get("text", {})
+    assert n_words > 0
 
 
-def test_unit_input_mask_drops_the_eos_position(loaded):
-    model = loaded[0]
-    pad = torch.tensor([[False, False, False, True], [False, False, False, False]])
-    old = getattr(model.args, "unit_states", None)
-    try:
-        model.args.unit_states = "predict"
-        mask = model.unit_input_mask(pad, 4, 2, "cpu")
-        assert mask.tolist() == [[False, False, True, True], [False, False, False, True]]
-        with pytest.raises(ValueError):
-            model.unit_input_mask(torch.tensor([[False, True]]), 2, 1, "cpu")
-        model.args.unit_states = "read"
-        assert model.unit_input_mask(torch.zeros(2, 4, dtype=torch.bool), 4, 2, "cpu") is None
-    finally:
-        model.args.unit_states = old
+def test_cross_attention_cache_extension_equals_full_projection(bundle, wavs):
+    from ctc_unity.streaming.translator import IncrementalTranslator
 
-
-def test_cross_attention_cache_extension_equals_full_projection(loaded):
-    from agent.streaming_translator import StreamingTranslator
-
-    model, task, (asr_dict, mt_dict), cmvn, wavs = loaded
-    tr = StreamingTranslator(model, asr_dict, mt_dict, cmvn, segment_length=2, max_len=25)
-    wav = load_audio(wavs[0])[0]
-    half = wav.numel() // 2
-    tr.read(wav[:half].tolist(), False)
+    model = bundle.model
+    tr = IncrementalTranslator(model, bundle.asr_dict, bundle.mt_dict, bundle.cmvn_npz, segment_length=2, max_len=25)
+    wav = wavs[0]
+    half = len(wav) // 2
+    tr.read(wav[:half], False)
     assert tr.n_encoder_frames > 0
     tr.next_token()
-    tr.read(wav[half:].tolist(), True)  # appends the new frames' keys/values
+    tr.read(wav[half:], True)  # appends the new frames' keys/values
     frames = torch.cat(tr.encoder_frames, 0)
     for layer in model.decoder.layers:
         attn = layer.encoder_attn
@@ -185,42 +163,225 @@ def test_cross_attention_cache_extension_equals_full_projection(loaded):
         assert torch.allclose(buf["prev_key"], k, atol=1e-5)
 
 
-def test_word_policy_commits_whole_words_and_alignment_respects_lagging(loaded):
-    from agent.policies import AlignmentPolicy, WordPolicy
-    from agent.streaming_translator import StreamingTranslator
+def test_word_policy_commits_whole_words_and_alignment_respects_lagging(bundle, wavs):
+    from ctc_unity.streaming import SessionOptions, StreamingSession
 
-    model, task, (asr_dict, mt_dict), cmvn, wavs = loaded
-    wav = load_audio(wavs[1])[0]
-    tr = StreamingTranslator(model, asr_dict, mt_dict, cmvn, segment_length=2, max_len=25)
-    word = WordPolicy(holdback=0)
-    tr.reset()
-    for s in range(0, wav.numel(), 1280):
-        fin = s + 1280 >= wav.numel()
-        tr.read(wav[s:s + 1280].tolist(), fin)
-        n = word.decide(tr)
-        if n:
-            tr.commit(n)
-            if not fin:  # after a non-final WRITE the committed text ends at a word boundary
-                nxt = tr.hyp.tokens[n - n:]  # remaining tentative tokens start the next word
-                if nxt:
-                    assert mt_dict[nxt[0]].startswith("\u2581") or nxt[0] == mt_dict.eos()
-        if tr.hyp.tokens:
-            tr.rollback()
-    # alignment: with lagging K1 the committed length never exceeds the ST-CTC prefix minus K1
-    align = AlignmentPolicy(stride_n=1, lagging_k1=2)
-    tr.reset()
-    for s in range(0, wav.numel(), 1280):
-        fin = s + 1280 >= wav.numel()
-        tr.read(wav[s:s + 1280].tolist(), fin)
-        n = align.decide(tr)
-        if n:
-            tr.commit(n)
-        if not fin:
-            assert len(tr.committed) <= max(0, len(tr.st_tokens) - 2)
-        if tr.hyp.tokens:
-            tr.rollback()
+    mt = bundle.mt_dict
+    word = StreamingSession(bundle, SessionOptions(policy="word", encoder_segment_length=2, outputs=("text",)))
+    wrote = False
+    for s in range(0, len(wavs[1]) - 1280, 1280):
+        step = word.push(wavs[1][s:s + 1280])
+        committed = [mt[t] for t in word.translator.committed]
+        # every committed word is whole: all of them have been handed out, none is still open
+        assert len(bundle.tgt_spm.decode(committed).split()) == word.words_written
+        wrote |= bool(step.target_words)
+    align = StreamingSession(bundle, SessionOptions(policy="alignment", lagging_k1=2, encoder_segment_length=2,
+                                                    outputs=("text",)))
+    for s in range(0, len(wavs[1]) - 1280, 1280):
+        align.push(wavs[1][s:s + 1280])
+        tr = align.translator
+        assert len(tr.committed) <= max(0, len(tr.sentence_st) - 2)
 
 
+def test_policy_registry_views_and_errors():
+    from ctc_unity.streaming import DEFAULT_POLICY, POLICIES, PolicyView, build_policy
+
+    assert DEFAULT_POLICY == "word" and set(POLICIES) == {"word", "alignment", "wait-k"}
+    with pytest.raises(ValueError, match="unknown policy 'greedy'"):
+        build_policy("greedy")
+    v = PolicyView(source_finished=False, source_words=3, asr_tokens=7, st_tokens=9, sentence_st_tokens=6,
+                   sentence_st_words=4, sentence_frames=17, committed=2)
+    word = build_policy("word", holdback=1)
+    assert not word.should_read(v) and word.write_target(v) == 3
+    word.update(v, 0)
+    assert word.should_read(v)  # no new source word since the last decision
+    align = build_policy("alignment", stride_n=2, lagging_k1=1)
+    assert not align.should_read(v) and align.write_target(v) == 4  # (6 - 1) // 2 * 2
+    align.update(v, 0)
+    assert not align.should_read(v)  # nothing was written: the counters did not move
+    align.update(v, 4)
+    assert align.should_read(v)
+    waitk = build_policy("wait-k", waitk=2, stride_n=1, segment_frames=4)
+    assert waitk.write_target(v) == 3  # 17 // 4 = 4 segments -> 4 - 2 + 1
+    with pytest.raises(dataclasses_error()):
+        v.committed = 3  # the view is read-only
+
+
+def dataclasses_error():
+    import dataclasses
+
+    return dataclasses.FrozenInstanceError
+
+
+def test_reset_leaves_no_state(bundle, wavs, vocoder):
+    from ctc_unity.streaming import SessionOptions, StreamingSession
+
+    opts = SessionOptions(policy="alignment", encoder_segment_length=2, max_len=25)
+    fresh = run(StreamingSession(bundle, opts, vocoder), wavs[1], 2560)
+    session = StreamingSession(bundle, opts, vocoder)
+    run(session, wavs[0], 2560)
+    again = run(session, wavs[1], 2560)
+    for a, b in zip(fresh, again):
+        assert (a.source_words, a.target_words, a.units) == (b.source_words, b.target_words, b.units)
+        assert np.array_equal(a.speech, b.speech)
+    with pytest.raises(RuntimeError, match="finished"):
+        session.push(wavs[0][:100])
+
+
+def test_bad_samples_are_errors(bundle):
+    from ctc_unity.streaming import SessionOptions, StreamingSession
+
+    session = StreamingSession(bundle, SessionOptions(outputs=("text",)))
+    bad = np.zeros(320, dtype=np.float32)
+    bad[5] = np.nan
+    with pytest.raises(ValueError, match="NaN/Inf"):
+        session.push(bad)
+    with pytest.raises(ValueError, match="1-D"):
+        session.push(np.zeros((2, 160), dtype=np.float32))
+    with pytest.raises(ValueError, match="vocoder"):
+        StreamingSession(bundle, SessionOptions(outputs=("speech",)))
+    with pytest.raises(ValueError, match="unknown output"):
+        StreamingSession(bundle, SessionOptions(outputs=("video",)))
+
+
+def test_sentence_segmentation_bounds_the_mt_context(bundle, wavs):
+    from ctc_unity.streaming.translator import Hypothesis, IncrementalTranslator
+
+    model, mt = bundle.model, bundle.mt_dict
+    a, b = wavs[0], wavs[1]
+    tr = IncrementalTranslator(model, bundle.asr_dict, mt, bundle.cmvn_npz, segment_length=2, max_len=25)
+    tr.read(a, False)
+    first_sentence = [tr.next_token() for _ in range(2)]
+    tr.commit(2)
+    tr.rollback()
+    frames_before = tr.n_encoder_frames
+    tr.hyp = Hypothesis(tokens=[mt.eos()], states=[torch.zeros(1, 1, model.decoder.embed_dim)], ended=True)
+    extra = len(tr.committed) + 2 - len(tr.sentence_st) + 1  # pretend ST-CTC saw more target words
+    tr.sentence_st += [mt.index("\u2581the")] * extra
+    tr.sentence_st_frames += [frames_before - 1] * extra
+    assert tr.should_end_sentence()
+    tr.end_sentence()
+    assert tr.pop_finished_sentences() == [first_sentence] and tr.pop_finished_sentences() == []
+    assert tr.committed == [] and tr.mt_cache == {}
+    assert tr.sentence_start >= frames_before - 3
+    kept = sum(f.size(0) for f in tr.encoder_frames)
+    assert kept == frames_before - tr.sentence_start
+    tr.read(b, True)
+    assert tr.next_token() is not None
+    buf = model.decoder.layers[0].encoder_attn._get_input_buffer(tr.mt_cache)
+    assert buf["prev_key"].size(2) == tr.n_encoder_frames - tr.sentence_start < tr.n_encoder_frames
+    assert len(tr.unit_inputs) == 3  # two tokens + the </s> of the closed sentence (--unit-states read)
+
+
+def test_a_sentence_that_never_ends_is_closed_by_force(bundle, wavs):
+    """max_sentence_ms: with a model that never confirms </s>, sentences are still closed and
+    their words handed out, and the MT context stays within the limit."""
+    from ctc_unity.streaming import SessionOptions, StreamingSession
+
+    session = StreamingSession(bundle, SessionOptions(policy="wait-k", waitk=1, encoder_segment_length=2,
+                                                      max_sentence_ms=800, outputs=("text",)))
+    stream = np.concatenate([wavs[0], wavs[1], wavs[0]])
+    ends, longest = 0, 0
+    session.reset()
+    for s in range(0, len(stream), 1280):
+        step = session.push(stream[s:s + 1280])
+        ends += step.sentence_ends
+        tr = session.translator
+        longest = max(longest, tr.n_encoder_frames - tr.sentence_start)
+    assert ends >= len(stream) / 16000 / 0.8 - 2
+    assert longest <= 800 // 40 + 2  # one push (2 frames) past the limit at most
+
+
+def test_ten_minute_stream_keeps_state_and_step_time_bounded(bundle, tiny_data, vocoder):
+    """10 minutes (test utterances with 0.3-2 s pauses) through one session: carried state in
+    minute 10 within 1.2x of minute 1, and per-push time of the last 10% <= 1.2x the first 10%
+    (benchmarks/policy_timing.py's measurement, which the closing figures come from)."""
+    from conftest import load_script
+    from ctc_unity.streaming import SessionOptions, StreamingSession
+
+    bench = load_script("benchmarks/policy_timing.py")
+    paths = []
+    for split in ("test", "dev"):
+        paths += open(os.path.join(tiny_data, "simuleval", split, "wav_list.txt")).read().split()
+    stream = bench.long_stream([load_audio(p)[0].numpy() for p in paths], 600.0)
+    session = StreamingSession(bundle, SessionOptions(policy="word", segment_ms=320), vocoder)
+    r = bench.measure(session, stream, 5120)
+    print(f"\n[bounded] pushes={len(r['push_ms'])} state minute1={r['state_first_minute']} B "
+          f"minute10={r['state_last_minute']} B ({r['state_ratio']}x); median push first10%={r['first10_median_ms']} ms "
+          f"last10%={r['last10_median_ms']} ms ({r['time_ratio']}x); words={r['words']} ends={r['sentence_ends']}")
+    assert r["state_ratio"] <= 1.2
+    assert r["time_ratio"] <= 1.2
+    assert r["words"] > 0 and r["sentence_ends"] >= 10  # the translation did not stop after one sentence
+
+
+# --------------------------------------------------------------------------- speech output
+def _scripted_timeline(vocoder, drain, script, min_start_ms=0.0):
+    """Feed ``(source_ms, units)`` writes to a SpeechOutput; return SimulEval's playback:
+    ``(start_ms, duration_ms, held_back_frames_after, pause_before_ms)`` per write with audio."""
+    from ctc_unity.streaming.speech import SpeechOutput
+    from ctc_unity.vocoder.streaming import StreamingVocoder
+
+    out = SpeechOutput(StreamingVocoder(vocoder), drain, min_start_ms, segment_ms=160)
+    writes, prev_end = [], None
+    for i, (now_ms, units) in enumerate(script):
+        audio = out.write(units, done=i == len(script) - 1, now_ms=now_ms)
+        if not audio.numel():
+            continue
+        start = now_ms if prev_end is None else max(prev_end, now_ms)
+        pause = 0.0 if prev_end is None else start - prev_end
+        writes.append((start, 1000.0 * audio.numel() / 16000, out.vocoder.held_back_frames(), pause))
+        prev_end = writes[-1][0] + writes[-1][1]
+    return writes
+
+
+def test_underrun_drain_puts_pauses_after_the_written_speech(vocoder):
+    """underrun: a pause in the output only follows a write that left nothing held back."""
+    rng = np.random.default_rng(0)
+    sizes = [2, 0, 3, 1, 0, 0, 2, 30, 1, 0, 2, 0]
+    script = [(160.0 * (i + 1), rng.integers(0, vocoder.n_units, size=n).tolist()) for i, n in enumerate(sizes)]
+    timelines = {mode: _scripted_timeline(vocoder, mode, script) for mode in ("underrun", "never", "always")}
+    total = {mode: sum(w[1] for w in writes) for mode, writes in timelines.items()}
+    assert total["underrun"] == pytest.approx(total["never"]) == pytest.approx(total["always"])
+    for writes in timelines.values():
+        assert writes[-1][2] == 0  # the end flushes everything
+    pauses = [(prev, cur) for prev, cur in zip(timelines["underrun"], timelines["underrun"][1:]) if cur[3] > 1e-6]
+    assert pauses, "the script produced no pause: the test would check nothing"
+    for prev, _ in pauses:
+        assert prev[2] == 0, f"pause after a write that still held {prev[2]} frames back"
+    never = timelines["never"]
+    assert any(prev[2] > 0 for prev, cur in zip(never, never[1:]) if cur[3] > 1e-6)
+    assert any(w[2] > 0 for w in timelines["underrun"][:-1])
+    assert all(w[2] == 0 for w in timelines["always"])
+
+
+def test_auto_drain_follows_the_policy_and_the_unit_states(bundle, vocoder, monkeypatch):
+    from ctc_unity.streaming import SessionOptions, StreamingSession
+    from ctc_unity.streaming.speech import resolve_drain
+
+    for policy, states, expected in [("word", "tokens", "always"), ("word", "read", "underrun"),
+                                     ("alignment", "tokens", "underrun"), ("wait-k", "predict", "underrun")]:
+        monkeypatch.setattr(bundle.model.args, "unit_states", states)
+        session = StreamingSession(bundle, SessionOptions(policy=policy), vocoder)
+        assert session.speech_output.drain == expected, (policy, states)
+    assert resolve_drain("never", True) == "never"
+    with pytest.raises(ValueError, match="drain"):
+        resolve_drain("sometimes", True)
+
+
+def test_min_start_ms_holds_the_first_audio_then_plays_everything(vocoder):
+    rng = np.random.default_rng(1)
+    script = [(160.0 * (i + 1), rng.integers(0, vocoder.n_units, size=n).tolist())
+              for i, n in enumerate([2, 0, 3, 4, 6, 2, 5])]
+    plain = _scripted_timeline(vocoder, "always", script, 0.0)
+    buffered = _scripted_timeline(vocoder, "always", script, 300.0)
+    assert plain[0][1] < 300.0, "the first write is already long: the test would check nothing"
+    assert buffered[0][1] >= 300.0 and buffered[0][0] > plain[0][0]
+    assert sum(w[1] for w in buffered) == pytest.approx(sum(w[1] for w in plain))
+    n_held = len(plain) - len(buffered) + 1
+    assert [w[1] for w in buffered[1:]] == pytest.approx([w[1] for w in plain[n_held:]])
+
+
+# --------------------------------------------------------------------------- SimulEval
 def test_latency_metrics_on_hand_built_instance():
     """AL / LAAL / StartOffset / EndOffset / AP on a hand-built instance vs. hand computation."""
     from simuleval.evaluator.instance import LogInstance
@@ -256,21 +417,33 @@ def _run_simuleval(agent_file, checkpoint, data, out, extra=()):
     return res
 
 
-@pytest.mark.parametrize("agent_file,policy", [("speech_to_text.s2tt.echostream.agent.py", "word"),
-                                               ("speech_to_text.asr.echostream.agent.py", "alignment")])
-def test_agents_run_under_simuleval_evaluator(tiny_checkpoint, tiny_data, tmp_path, agent_file, policy):
+@pytest.mark.parametrize("agent_file,policy,outputs", [("speech_to_text.s2tt.echostream.agent.py", "word", ("text",)),
+                                                      ("speech_to_text.asr.echostream.agent.py", "alignment",
+                                                       ("source",))])
+def test_agents_under_the_evaluator_write_what_the_session_writes(bundle, tiny_checkpoint, tiny_data, tmp_path,
+                                                                   agent_file, policy, outputs):
+    """The agents are adapters: under SimulEval's evaluator each instance's words and their delays
+    are those of a StreamingSession fed the same 320 ms segments."""
+    from ctc_unity.streaming import SessionOptions, StreamingSession
+
     out = tmp_path / "out"
     _run_simuleval(agent_file, tiny_checkpoint["checkpoint"], tiny_data, out, ["--policy", policy])
-    lines = (out / "instances.log").read_text().strip().split("\n")
+    lines = [json.loads(x) for x in (out / "instances.log").read_text().strip().split("\n")]
     assert len(lines) == 2
-    for line in lines:
-        ins = json.loads(line)
-        assert all(d2 >= d1 for d1, d2 in zip(ins["delays"], ins["delays"][1:]))
     scores = (out / "scores.tsv").read_text()
     for metric in ("BLEU", "AL", "LAAL", "StartOffset", "EndOffset", "ATD"):
         assert metric in scores
     texts = [json.loads(x) for x in (out / "echostream_texts.jsonl").read_text().strip().split("\n")]
     assert [t["index"] for t in texts] == [0, 1]
+    session = StreamingSession(bundle, SessionOptions(policy=policy, segment_ms=320, max_len=20, outputs=outputs))
+    field = "target_words" if "text" in outputs else "source_words"
+    paths = open(os.path.join(tiny_data, "simuleval", "dev", "wav_list.txt")).read().split()
+    for ins, path in zip(lines, paths):
+        steps = run(session, load_audio(path)[0].numpy(), 5120)
+        words = joined(steps, field)
+        delays = [min(st.source_ms, ins["source_length"]) for st in steps for _ in getattr(st, field)]
+        assert ins["prediction"].split() == words
+        assert ins["delays"][:len(delays)] == pytest.approx(delays, abs=1.0)
 
 
 def test_s2st_agent_runs_under_simuleval_evaluator(tiny_checkpoint, tiny_data, griffin_lim_config, tmp_path):
@@ -290,193 +463,66 @@ def test_s2st_agent_runs_under_simuleval_evaluator(tiny_checkpoint, tiny_data, g
         assert metric in scores
 
 
-def test_reset_leaves_no_state(loaded):
-    from agent.policies import build_policy
-    from agent.streaming_translator import StreamingTranslator
+def test_agent_options_have_the_command_line_defaults_and_reject_unknown_names():
+    from agent.simuleval_agents import agent_options
 
-    model, task, (asr_dict, mt_dict), cmvn, wavs = loaded
-    a, b = load_audio(wavs[0])[0], load_audio(wavs[1])[0]
-    fresh = _stream(StreamingTranslator(model, asr_dict, mt_dict, cmvn, 2, 25), build_policy("alignment"), b, 2560)
-    expected = (list(fresh.committed), list(fresh.asr_tokens), list(fresh.st_tokens))
-    tr = StreamingTranslator(model, asr_dict, mt_dict, cmvn, 2, 25)
-    policy = build_policy("alignment")
-    _stream(tr, policy, a, 2560)
-    _stream(tr, policy, b, 2560)
-    assert (tr.committed, tr.asr_tokens, tr.st_tokens) == expected
+    ns = agent_options("m.pt")
+    assert (ns.model_path, ns.policy, ns.min_start_ms, ns.vocoder_drain, ns.source_segment_size) == \
+        ("m.pt", "word", 400.0, "auto", 320)
+    with pytest.raises(ValueError, match="min_start"):
+        agent_options("m.pt", min_start=1.0)
 
 
-def test_sentence_segmentation_bounds_the_mt_context(loaded):
-    from agent.streaming_translator import Hypothesis, StreamingTranslator
-
-    model, task, (asr_dict, mt_dict), cmvn, wavs = loaded
-    a, b = load_audio(wavs[0])[0], load_audio(wavs[1])[0]
-    tr = StreamingTranslator(model, asr_dict, mt_dict, cmvn, segment_length=2, max_len=25)
-    tr.read(a.tolist(), False)
-    first_sentence = [tr.next_token() for _ in range(2)]
-    tr.commit(2)
-    tr.rollback()
-    frames_before = tr.n_encoder_frames
-    dim = model.decoder.embed_dim
-    tr.hyp = Hypothesis(tokens=[mt_dict.eos()], states=[torch.zeros(1, 1, dim)], ended=True)
-    extra = len(tr.committed) + 2 - len(tr.sentence_st_tokens) + 1  # pretend ST-CTC saw more target words
-    tr.st_tokens += [mt_dict.index("\u2581the")] * extra
-    tr.st_frames += [frames_before - 1] * extra
-    assert tr.should_end_sentence()
-    tr.end_sentence()
-    assert tr.sentences == [first_sentence] and tr.committed == [] and tr.mt_cache == {}
-    assert tr.sentence_start >= frames_before - 3
-    kept = sum(f.size(0) for f in tr.encoder_frames)
-    assert kept == tr.sentence_frames == frames_before - tr.sentence_start
-    tr.read(b.tolist(), True)
-    assert tr.next_token() is not None
-    buf = model.decoder.layers[0].encoder_attn._get_input_buffer(tr.mt_cache)
-    assert buf["prev_key"].size(2) == tr.sentence_frames < tr.n_encoder_frames  # only this sentence's frames
-    assert tr.all_committed()[:2] == first_sentence
-    assert len(tr.committed_states) == 3  # two tokens + the </s> of the closed sentence
+# --------------------------------------------------------------------------- demo
+def _demo(*args):
+    return subprocess.run([sys.executable, "-m", "agent.demo", *args], capture_output=True, text=True, cwd=ROOT,
+                          timeout=600)
 
 
-@pytest.fixture(scope="module")
-def griffin_lim_config(tiny_data, tmp_path_factory):
-    from ctc_unity.vocoder.griffin_lim import make_griffin_lim_config
-
-    path = str(tmp_path_factory.mktemp("gl") / "gl.json")
-    make_griffin_lim_config(os.path.join(tiny_data, "units"), n_iter=4, out_path=path)
-    return path
-
-
-@pytest.fixture(scope="module")
-def s2st_agent(tiny_checkpoint, griffin_lim_config):
-    from agent.demo import load_agent_class
-    from agent.simuleval_base import agent_options
-
-    ns = agent_options(tiny_checkpoint["checkpoint"], policy="alignment", max_len=20, vocoder=griffin_lim_config,
-                       source_segment_size=160, vocoder_drain="underrun", min_start_ms=0.0)
-    return load_agent_class("speech_to_speech")(ns)
-
-
-def _scripted_timeline(agent, drain, script):
-    """Feed ``(source_ms, units)`` writes to the agent's synthesis step; return SimulEval's playback.
-
-    Each write with audio becomes ``(start_ms, duration_ms, held_back_frames_after, pause_before_ms)``,
-    placed as SimulEval 1.1.4 places speech segments: ``start = max(previous end, delay)``.
-    """
-    agent.args.vocoder_drain = drain
-    agent.reset()
-    writes, prev_end = [], None
-    for i, (now_ms, units) in enumerate(script):
-        agent.n_samples_read = int(16 * now_ms)
-        audio = agent._synthesize(units, done=i == len(script) - 1)
-        if not audio:
-            continue
-        start = now_ms if prev_end is None else max(prev_end, now_ms)
-        pause = 0.0 if prev_end is None else start - prev_end
-        writes.append((start, 1000.0 * len(audio) / 16000, agent.vocoder.held_back_frames(), pause))
-        prev_end = writes[-1][0] + writes[-1][1]
-    return writes
-
-
-def test_s2st_agent_drains_the_vocoder_before_a_pause(s2st_agent):
-    """--vocoder-drain underrun: a pause in the output only follows a write that left nothing held back."""
-    rng = np.random.default_rng(0)
-    k = s2st_agent.vocoder.vocoder.n_units
-    # short writes (pauses unavoidable), READ steps without units, then a long write (no pause)
-    sizes = [2, 0, 3, 1, 0, 0, 2, 30, 1, 0, 2, 0]
-    script = [(160.0 * (i + 1), rng.integers(0, k, size=n).tolist()) for i, n in enumerate(sizes)]
-    timelines = {mode: _scripted_timeline(s2st_agent, mode, script) for mode in ("underrun", "never", "always")}
-    total = {mode: sum(w[1] for w in writes) for mode, writes in timelines.items()}
-    assert total["underrun"] == pytest.approx(total["never"]) == pytest.approx(total["always"])
-    for writes in timelines.values():
-        assert writes[-1][2] == 0  # the end flushes everything
-    pauses = [(prev, cur) for prev, cur in zip(timelines["underrun"], timelines["underrun"][1:]) if cur[3] > 1e-6]
-    assert pauses, "the script produced no pause: the test would check nothing"
-    for prev, _ in pauses:
-        assert prev[2] == 0, f"pause after a write that still held {prev[2]} frames back"
-    # without draining, pauses fall inside the written audio (held-back frames wait behind them)
-    never = timelines["never"]
-    assert any(prev[2] > 0 for prev, cur in zip(never, never[1:]) if cur[3] > 1e-6)
-    # 'underrun' holds back while the queue covers the next segment: some write keeps a look-ahead
-    assert any(w[2] > 0 for w in timelines["underrun"][:-1])
-    assert all(w[2] == 0 for w in timelines["always"])
-
-
-def test_auto_vocoder_drain_follows_policy_and_unit_states(s2st_agent):
-    """--vocoder-drain auto: 'always' only for whole-word writes with complete units (word policy,
-    --unit-states tokens); an explicit mode is kept."""
-    from agent.policies import build_policy
-
-    agent, old_policy = s2st_agent, s2st_agent.policy_impl
-    old_states = getattr(agent.model.args, "unit_states", None)
-    try:
-        agent.args.vocoder_drain = "auto"
-        for policy, states, expected in [("word", "tokens", "always"), ("word", "read", "underrun"),
-                                         ("alignment", "tokens", "underrun"), ("wait-k", "predict", "underrun")]:
-            agent.policy_impl = build_policy(policy)
-            agent.model.args.unit_states = states
-            assert agent.vocoder_drain_mode() == expected, (policy, states)
-        agent.args.vocoder_drain = "never"
-        assert agent.vocoder_drain_mode() == "never"
-    finally:
-        agent.policy_impl, agent.model.args.unit_states = old_policy, old_states
-        agent.args.vocoder_drain = "underrun"
-
-
-def test_min_start_ms_holds_the_first_audio_then_plays_everything(s2st_agent):
-    """--min-start-ms: nothing is written until that much audio is ready; then all of it at once,
-    later writes go out as they come, and the total audio is the same as without the buffer."""
-    rng = np.random.default_rng(1)
-    k = s2st_agent.vocoder.vocoder.n_units
-    script = [(160.0 * (i + 1), rng.integers(0, k, size=n).tolist()) for i, n in enumerate([2, 0, 3, 4, 6, 2, 5])]
-    old = s2st_agent.args.min_start_ms
-    try:
-        s2st_agent.args.min_start_ms = 0.0
-        plain = _scripted_timeline(s2st_agent, "always", script)
-        s2st_agent.args.min_start_ms = 300.0
-        buffered = _scripted_timeline(s2st_agent, "always", script)
-    finally:
-        s2st_agent.args.min_start_ms = old
-    assert plain[0][1] < 300.0, "the first write is already long: the test would check nothing"
-    assert buffered[0][1] >= 300.0 and buffered[0][0] > plain[0][0]
-    assert sum(w[1] for w in buffered) == pytest.approx(sum(w[1] for w in plain))
-    # after the first write nothing is held: the remaining writes are the unbuffered ones
-    n_held = len(plain) - len(buffered) + 1
-    assert [w[1] for w in buffered[1:]] == pytest.approx([w[1] for w in plain[n_held:]])
-
-
-def test_demo_streams_a_stereo_44k_recording_and_rejects_an_empty_one(tiny_checkpoint, griffin_lim_config, loaded,
-                                                                      tmp_path):
-    """agent.demo: resamples and downmixes, writes speech, texts and a timeline; empty input is a clear error."""
+def test_demo_streams_a_stereo_44k_recording_with_the_fallback_vocoder(bundle, tiny_checkpoint, wavs, tmp_path):
+    """agent.demo: resamples and downmixes, falls back to Griffin-Lim (no CodeHiFiGAN in the tiny
+    data), writes speech, texts and a timeline equal to a session's; bad inputs are one-line errors."""
     import soundfile as sf
 
-    from agent.demo import main
+    from agent.demo import main, place_speech
+    from ctc_unity.streaming import SessionOptions, StreamingSession, resolve_vocoder
 
-    wav = load_audio(loaded[4][0])[0].numpy()
+    wav = wavs[0]
     t = np.arange(int(len(wav) * 44100 / 16000)) / 44100
     mono44 = np.interp(t, np.arange(len(wav)) / 16000, wav)
     stereo = np.stack([mono44, 0.5 * mono44], axis=1).astype(np.float32)
     src = tmp_path / "rec.flac"
     sf.write(src, stereo, 44100)
     out = tmp_path / "out.wav"
-    main(["--model", tiny_checkpoint["checkpoint"], "--input", str(src), "--output", str(out),
-          "--vocoder", griffin_lim_config, "--segment-ms", "160"])
-    audio, sr = sf.read(out)
+    main(["--model", tiny_checkpoint["checkpoint"], "--input", str(src), "--output", str(out), "--segment-ms", "160"])
+    audio, sr = sf.read(out, dtype="float32")
     assert sr == 16000 and audio.ndim == 1 and len(audio) > 0
     timeline = json.loads((tmp_path / "out.timeline.json").read_text())
-    assert timeline["policy"] == "word" and timeline["input_seconds"] == pytest.approx(len(wav) / 16000, abs=0.01)
-    assert len(timeline["timeline"]) == int(np.ceil(len(wav) / 2560))
+    assert timeline["policy"] == "word"
+    n = len(load_audio(str(src))[0])
+    assert len(timeline["timeline"]) == int(np.ceil(n / 2560))
     written = [w for e in timeline["timeline"] for w in e["target_words_written"]]
     assert " ".join(written) == (tmp_path / "out.txt").read_text().strip()
+    # the same audio through a session gives the same words and (16-bit) speech
+    vocoder, which = resolve_vocoder(bundle.data_dir)
+    assert "Griffin-Lim" in which
+    steps = run(StreamingSession(bundle, SessionOptions(segment_ms=160), vocoder), load_audio(str(src))[0].numpy(),
+                2560)
+    assert joined(steps, "target_words") == written
+    ends = [min(n, 2560 * (i + 1)) for i in range(len(steps))]
+    expected = place_speech([(e, st.speech) for e, st in zip(ends, steps) if st.speech.size])
+    assert len(expected) == len(audio) and np.abs(expected - audio).max() < 2e-4
+    # one-line errors, exit status 1
     empty = tmp_path / "empty.wav"
     sf.write(empty, np.zeros((0,), dtype=np.float32), 16000)
-    with pytest.raises(Exception, match="empty"):
-        main(["--model", tiny_checkpoint["checkpoint"], "--input", str(empty), "--output", str(tmp_path / "e.wav"),
-              "--vocoder", griffin_lim_config])
-
-
-def test_agent_options_have_the_command_line_defaults_and_reject_unknown_names():
-    from agent.simuleval_base import agent_options
-
-    ns = agent_options("m.pt", policy="word")
-    assert (ns.model_path, ns.policy, ns.min_start_ms, ns.vocoder_drain, ns.source_segment_size) == \
-        ("m.pt", "word", 400.0, "auto", 320)
-    with pytest.raises(ValueError, match="min_start"):
-        agent_options("m.pt", min_start=1.0)
+    nan = tmp_path / "nan.wav"
+    bad = wav.copy()
+    bad[100] = np.nan
+    sf.write(nan, bad, 16000, subtype="FLOAT")
+    for args, message in [(["--input", str(empty)], "empty"), (["--input", str(nan)], "NaN/Inf"),
+                          (["--input", str(tmp_path / "missing.wav")], "missing.wav")]:
+        r = _demo("--model", tiny_checkpoint["checkpoint"], "--output", str(tmp_path / "e.wav"), *args)
+        assert r.returncode == 1 and message in r.stderr and "Traceback" not in r.stderr, r.stderr[-2000:]
+        assert r.stderr.strip().splitlines()[-1].startswith("echostream-demo: error:")
+    r = _demo("--model", str(tmp_path / "none.pt"), "--input", str(src), "--output", str(tmp_path / "e.wav"))
+    assert r.returncode == 1 and "none.pt" in r.stderr and "Traceback" not in r.stderr

@@ -120,10 +120,13 @@ def to_mono_16k(data: np.ndarray, rate: int, path: str, target_rate: int = SAMPL
         ``(n_samples',)`` float32 tensor at ``target_rate`` and an :class:`AudioInfo`.
 
     Raises:
-        AudioError: on empty or silent (all-zero) audio.
+        AudioError: on empty or silent (all-zero) audio, or NaN/Inf samples.
     """
     if data.size == 0 or data.shape[0] == 0:
         raise AudioError(f"{path}: empty audio (0 samples)")
+    bad = int(np.size(data) - np.isfinite(data).sum())
+    if bad:
+        raise AudioError(f"{path}: {bad} NaN/Inf sample(s)")
     if not np.any(data):
         raise AudioError(f"{path}: empty audio (all samples are zero)")
     log = logger.debug if quiet else logger.info
@@ -144,7 +147,7 @@ def load_audio(path: str, target_rate: int = SAMPLE_RATE, quiet: bool = False) -
         ``(n_samples,)`` tensor in [-1, 1] and an :class:`AudioInfo`.
 
     Raises:
-        AudioError: missing, unreadable, empty or silent file.
+        AudioError: missing, unreadable, empty or silent file, or NaN/Inf samples.
     """
     data, rate = read_audio(path)
     return to_mono_16k(data, rate, path, target_rate, quiet=quiet)

@@ -33,6 +33,7 @@ from ..modules.ctc_decoders import CTCUnitDecoder, STCTCDecoder
 from ..modules.prefix_cross_attention import ctc_frame_limits, limit_cross_attention
 from ..modules.unit_text_encoder import UnitTextEncoder
 from .echostream_encoder import EchoStreamEncoder
+from .echostream_streaming import StreamingInferenceMixin
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +65,7 @@ def find_multitask(task, role: str):
 
 
 @register_model("echostream")
-class EchoStreamModel(FairseqEncoderDecoderModel):
+class EchoStreamModel(StreamingInferenceMixin, FairseqEncoderDecoderModel):
     """EchoStream S2ST model. ``self.decoder`` is the MT decoder, so fairseq's
     :class:`SequenceGenerator` translates with it directly (beam search over target subwords).
     """

@@ -18,35 +18,34 @@ def ctc_greedy(logits: Tensor, lengths: Tensor, blank: int = 0) -> List[List[int
         one list of token ids per batch row.
     """
     best = logits.argmax(dim=-1).t().tolist()  # B x T
-    out = []
-    for row, n in zip(best, lengths.tolist()):
-        tokens, prev = [], None
-        for t in row[: int(n)]:
-            if t != prev and t != blank:
-                tokens.append(t)
-            prev = t
-        out.append(tokens)
-    return out
+    return [collapse_ctc_prefix(row[: int(n)], blank, blank)[0] for row, n in zip(best, lengths.tolist())]
 
 
-def collapse_ctc_prefix(frame_ids: Sequence[int], prev_last: int, blank: int = 0):
-    """Extend a streaming CTC prefix with new frame argmaxes.
+def collapse_ctc_prefix(frame_ids: Sequence[int], prev_last: int, blank: int = 0, return_positions: bool = False):
+    """Extend a streaming CTC best-path prefix with new frame argmaxes (merge repeats, drop blanks).
+
+    The one CTC collapse of the project (Graves et al., 2006, best-path decoding):
+    :func:`ctc_greedy` and every streaming CTC head (ASR, ST, units) use it.
 
     Args:
         frame_ids: argmax ids of the new frames.
         prev_last: argmax id of the last frame seen before them (``blank`` at stream start).
         blank: blank index.
+        return_positions: also return, per new token, the index in ``frame_ids`` of the frame
+            that emitted it.
 
     Returns:
-        ``(new_tokens, last)``: tokens appended to the collapsed prefix, and the last frame id.
-        Concatenating the outputs of successive calls equals :func:`ctc_greedy` on all frames.
+        ``(new_tokens, last)`` or, with ``return_positions``, ``(new_tokens, positions, last)``:
+        tokens appended to the collapsed prefix and the last frame id. Concatenating the
+        outputs of successive calls equals :func:`ctc_greedy` on all frames.
     """
-    new, prev = [], prev_last
-    for t in frame_ids:
+    new, positions, prev = [], [], prev_last
+    for i, t in enumerate(frame_ids):
         if t != prev and t != blank:
             new.append(t)
+            positions.append(i)
         prev = t
-    return new, prev
+    return (new, positions, prev) if return_positions else (new, prev)
 
 
 def error_rate(hyps: Sequence[Sequence], refs: Sequence[Sequence]) -> float:

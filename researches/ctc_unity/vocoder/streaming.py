@@ -102,6 +102,8 @@ class StreamingVocoder:
             ``hop * lookahead_frames``; clipped to the held-back length).
         dur_prediction: pushed units are reduced units (durations from the vocoder's
             duration predictor); False: pushed units are 50 Hz frames.
+        keep_history: record :attr:`seam_positions` and :attr:`durations` (they grow with the
+            utterance: a live stream passes False to keep its state bounded).
 
     Attributes:
         seam_positions: sample positions (in the concatenated output) where a chunk's audio
@@ -114,8 +116,9 @@ class StreamingVocoder:
     """
 
     def __init__(self, vocoder, context_units: Optional[int] = None, lookahead_frames: int = 2,
-                 crossfade_samples: Optional[int] = None, dur_prediction: bool = True):
+                 crossfade_samples: Optional[int] = None, dur_prediction: bool = True, keep_history: bool = True):
         self.vocoder = vocoder
+        self.keep_history = keep_history
         self.hop = int(vocoder.hop_size)
         self.context_units = _default_context(vocoder) if context_units is None else int(context_units)
         self.lookahead_frames = int(lookahead_frames)
@@ -160,7 +163,8 @@ class StreamingVocoder:
         left = len(self._left_units)
         d = durs[left:left + n_commit]
         units = torch.tensor(self._pending[:n_commit], dtype=torch.long)
-        self.durations.extend(int(v) for v in d)
+        if self.keep_history:
+            self.durations.extend(int(v) for v in d)
         committed = self._left_units + self._pending[:n_commit]
         self._left_units = committed[len(committed) - ctx:] if ctx else []
         self._pending = self._pending[n_commit:]
@@ -221,7 +225,7 @@ class StreamingVocoder:
         if n_x > 0:
             ramp = 0.5 - 0.5 * torch.cos(torch.linspace(0.0, math.pi, n_x + 2)[1:-1])  # 0 -> 1, exclusive
             out[:n_x] = self._tail[:n_x] * (1.0 - ramp) + out[:n_x] * ramp
-        if self._emitted > 0 and out.numel():
+        if self._emitted > 0 and out.numel() and self.keep_history:
             self.seam_positions.append(self._emitted)
         self._tail = wav[target_end - base:].clone()
         self._emitted = target_end

@@ -1,6 +1,6 @@
 """Online 80-dim fbank + global CMVN that equals the offline features exactly.
 
-Offline features (:func:`ctc_unity.datasets.prepare.compute_fbank`) are kaldi
+Offline features (:func:`ctc_unity.datasets.audio_io.kaldi_fbank`) are kaldi
 fbank with ``snip_edges=True``: frame ``i`` covers samples ``[160 i, 160 i + 400)`` at
 16 kHz, computed independently of other frames (no dither). So the stream only keeps the
 samples from the first not-yet-computed frame on: each call computes the frames completed by
@@ -10,12 +10,9 @@ from typing import Optional
 
 import numpy as np
 import torch
-import torchaudio.compliance.kaldi as kaldi
 from torch import Tensor
 
-SAMPLE_RATE = 16000
-WINDOW = 400  # 25 ms
-SHIFT = 160  # 10 ms
+from ..datasets.audio_io import N_MELS, SHIFT, WINDOW, kaldi_fbank
 
 
 class OnlineFbank:
@@ -55,10 +52,9 @@ class OnlineFbank:
             raise ValueError(f"expected 1-D audio samples, got shape {tuple(new.shape)}")
         self.buffer = torch.cat([self.buffer, new])
         if self.buffer.numel() < WINDOW:
-            return torch.zeros(0, 80)
+            return torch.zeros(0, N_MELS)
         n = 1 + (self.buffer.numel() - WINDOW) // SHIFT
-        feats = kaldi.fbank(self.buffer[: (n - 1) * SHIFT + WINDOW][None, :] * 32768, num_mel_bins=80,
-                            frame_length=25.0, frame_shift=10.0, dither=0.0, sample_frequency=SAMPLE_RATE)
+        feats = kaldi_fbank(self.buffer[: (n - 1) * SHIFT + WINDOW])
         self.buffer = self.buffer[n * SHIFT:]
         self.n_frames += n
         if self.mean is not None:
