@@ -40,7 +40,7 @@ export DEVICE
 stage() {  # stage NAME [run_summary options] -- command...: skipped when done, recorded, one progress line
   local name="$1"; shift
   $PY -m ctc_unity.run_summary stage --stage "$name" --summary "$SUMMARY" --profile "$PROFILE" \
-    --stages "${STAGES/summary/}" --expected "$EXPECTED" --start "$T0" "$@" 2> >(grep -v tensorboardX >&2)
+    --stages "${STAGES/summary/}" --expected "$EXPECTED" --start "$T0" "$@" 2> >(grep --line-buffered -v tensorboardX >&2)
 }
 
 for s in $STAGES; do
