@@ -370,12 +370,12 @@ def table(summary: dict) -> str:
     extra = []
     if fig.get("vocoder"):
         v = fig["vocoder"]
-        extra.append(f"vocoder: CodeHiFiGAN {v.get('run')}, step {_fmt(v.get('step'))}, best dev mel-L1 "
+        extra.append(f"vocoder: CodeHiFiGAN {v.get('run')}, {_fmt(v.get('step'))} steps, best dev mel-L1 "
                      f"{_fmt(v.get('best_mel_l1'), 3)}")
     if fig.get("asr"):
         a = fig["asr"]
-        extra.append(f"ASR-BLEU judge: {a.get('checkpoint')}, step {_fmt(a.get('best_step'))}, dev WER "
-                     f"{_fmt(a.get('dev_wer'), 2)} %")
+        extra.append(f"ASR-BLEU judge: {a.get('checkpoint')} (best of {_fmt(a.get('step'))} steps, at step "
+                     f"{_fmt(a.get('best_step'))}), dev WER {_fmt(a.get('dev_wer'), 2)} %")
     if sv.get("plot"):
         extra.append(f"quality-latency plot: {sv['plot']}")
     for r in fig.get("demo", {}).get("runs", []):
