@@ -81,6 +81,8 @@ def run_demo(args, session: StreamingSession = None) -> dict:
     compute = 0.0
     for start in range(0, len(samples), chunk):
         end = min(len(samples), start + chunk)
+        if getattr(args, "vad", False):
+            break  # the VAD path below
         if args.realtime:
             lag = end / SAMPLE_RATE - (time.perf_counter() - t_start)
             if lag > 0:
@@ -95,6 +97,8 @@ def run_demo(args, session: StreamingSession = None) -> dict:
                          "speech_samples_written": int(step.speech.size)})
         if step.speech.size:
             placed.append((end, step.speech))
+    if getattr(args, "vad", False):
+        compute = _run_vad(args, session, samples, chunk, t_start, timeline, placed, source_words, target_words)
     out_audio = place_speech(placed)
     stem = os.path.splitext(args.output)[0]
     with atomic_open(args.output, "wb") as fh:
@@ -112,6 +116,41 @@ def run_demo(args, session: StreamingSession = None) -> dict:
     with atomic_open(stem + ".timeline.json") as fh:
         json.dump(summary, fh, indent=2, ensure_ascii=False)
     return summary
+
+
+def _run_vad(args, session, samples, chunk, t_start, timeline, placed, source_words, target_words) -> float:
+    """``--vad``: Silero VAD cuts the recording into utterances (``ctc_unity.streaming.vad``, as the
+    live server does); silence is not translated, each utterance is finished and the session reset."""
+    from ctc_unity.streaming.vad import UtteranceStream, VadSegmenter
+
+    stream = UtteranceStream(session, VadSegmenter(min_silence_ms=args.vad_min_silence_ms,
+                                                   max_utterance_ms=args.max_utterance_ms))
+    compute = 0.0
+    for start in range(0, len(samples), chunk):
+        end = min(len(samples), start + chunk)
+        if args.realtime:
+            lag = end / SAMPLE_RATE - (time.perf_counter() - t_start)
+            if lag > 0:
+                time.sleep(lag)
+        t0 = time.perf_counter()
+        outs = stream.feed(samples[start:end])
+        if end >= len(samples):
+            outs += stream.end_utterance("end")
+        compute += time.perf_counter() - t0
+        for o in outs:
+            if o.kind != "step":
+                timeline.append({"source_ms": round(o.source_ms, 1), "vad": o.kind[4:], "utterance": o.utterance,
+                                 "reason": o.reason})
+                continue
+            st = o.step
+            source_words += st.source_words
+            target_words += st.target_words
+            timeline.append({"source_ms": round(o.source_ms, 1), "utterance": o.utterance,
+                             "compute_ms": round(st.compute_ms, 2), "asr_words_read": st.source_words,
+                             "target_words_written": st.target_words, "speech_samples_written": int(st.speech.size)})
+            if st.speech.size:
+                placed.append((int(round(o.source_ms * SAMPLE_RATE / 1000)), st.speech))
+    return compute
 
 
 def parser() -> argparse.ArgumentParser:
@@ -133,6 +172,10 @@ def parser() -> argparse.ArgumentParser:
                    help="playout buffer before the first translated speech (ms; 0 = speak at once)")
     p.add_argument("--device", default="cpu")
     p.add_argument("--realtime", action="store_true", help="pace the input in wall-clock time")
+    p.add_argument("--vad", action="store_true",
+                   help="cut long recordings into utterances at pauses (Silero VAD; silence is not translated)")
+    p.add_argument("--vad-min-silence-ms", type=float, default=500.0, help="pause that ends an utterance (ms)")
+    p.add_argument("--max-utterance-ms", type=float, default=20000.0, help="an utterance is cut by force at this length")
     return p
 
 

@@ -50,7 +50,7 @@ def uvicorn_kwargs(cfg: ServerConfig) -> dict:
     """uvicorn options: the transport refuses frames past 4x our message limit (1009); below it the
     server answers ``message_too_big`` (4010) itself."""
     return dict(host=cfg.host, port=cfg.port, ws_max_size=4 * cfg.max_message_bytes,
-                ws_ping_interval=cfg.ping_interval_s, ws_ping_timeout=cfg.ping_timeout_s,
+                ws_ping_interval=cfg.ping_interval_s or None, ws_ping_timeout=cfg.ping_timeout_s or None,
                 ssl_certfile=cfg.ssl_certfile, ssl_keyfile=cfg.ssl_keyfile, log_level="info",
                 ws="websockets-sansio", ws_per_message_deflate=False, lifespan="off", timeout_graceful_shutdown=5)
 

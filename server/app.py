@@ -29,8 +29,18 @@ PAGE = """<!doctype html>
 """
 
 
+class _DenialLogFilter(logging.Filter):
+    """uvicorn's sans-io WebSocket protocol logs an ERROR after every handshake refused with an HTTP
+    response (the denial-response extension: our 401/403/503), though the response was sent; drop it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "returned without completing handshake" not in record.getMessage()
+
+
 def create_app(engine) -> FastAPI:
     """The application over a loaded :class:`~server.engine.Engine`."""
+    if not any(isinstance(f, _DenialLogFilter) for f in logging.getLogger("uvicorn.error").filters):
+        logging.getLogger("uvicorn.error").addFilter(_DenialLogFilter())
     app = FastAPI(title="EchoStream", version="1", docs_url=None, redoc_url=None, openapi_url=None)
     validator = Validator()
     cfg = engine.config
@@ -94,10 +104,11 @@ def origin_allowed(origin: str, host: str, allowed) -> bool:
 class BackgroundServer:
     """uvicorn serving :func:`create_app` in a thread (tests, benchmarks): ``with BackgroundServer(engine) as url:``.
 
-    Binds ``engine.config.host`` on a free port when ``engine.config.port`` is 0.
+    Binds ``engine.config.host`` on a free port when ``engine.config.port`` is 0. ``sndbuf`` sets the
+    kernel send buffer of the accepted sockets (tests of clients that do not read).
     """
 
-    def __init__(self, engine):
+    def __init__(self, engine, sndbuf: int = 0):
         import socket
         import threading
 
@@ -114,7 +125,15 @@ class BackgroundServer:
         kwargs["log_level"] = "warning"
         self.port = kwargs["port"]
         self.server = uvicorn.Server(uvicorn.Config(create_app(engine), **kwargs))
-        self.thread = threading.Thread(target=self.server.run, name="echostream-uvicorn", daemon=True)
+        sockets = None
+        if sndbuf:
+            sock = socket.socket()
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, sndbuf)  # inherited by accepted sockets
+            sock.bind((kwargs["host"], self.port))
+            sockets = [sock]
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": sockets},
+                                       name="echostream-uvicorn", daemon=True)
 
     @property
     def url(self) -> str:

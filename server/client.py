@@ -26,7 +26,7 @@ import os
 import sys
 import time
 from dataclasses import dataclass, field
-from typing import List, Optional
+from typing import List, Optional, Sequence
 
 import numpy as np
 
@@ -74,7 +74,7 @@ def _delay(frames_sent, source_ms: float, arrival_ms: float) -> Optional[float]:
 
 async def stream(url: str, samples: np.ndarray, rate: int = 16000, start: Optional[dict] = None, speed: float = 1.0,
                  frame_ms: float = 100.0, token: Optional[str] = None, encoding: str = "pcm_s16le",
-                 on_message=None, flush_every_s: float = 0.0, open_timeout: float = 30.0) -> ClientResult:
+                 on_message=None, flush_at_s: Sequence[float] = (), open_timeout: float = 30.0) -> ClientResult:
     """Stream ``samples`` (float32 mono at ``rate``) to the server; returns when it closes.
 
     Args:
@@ -82,7 +82,7 @@ async def stream(url: str, samples: np.ndarray, rate: int = 16000, start: Option
         speed: pace relative to real time (0 = no pacing).
         frame_ms: audio per binary frame.
         on_message: called with each JSON message (live printing).
-        flush_every_s: send a ``flush`` after every so many seconds of audio (0 = never).
+        flush_at_s: send a ``flush`` right after the audio up to each of these times (s); frames are cut there.
     """
     from websockets.asyncio.client import connect
     from websockets.exceptions import ConnectionClosed
@@ -105,18 +105,19 @@ async def stream(url: str, samples: np.ndarray, rate: int = 16000, start: Option
             if await ready_event.wait() is None:
                 return  # refused at `start`: the error message says why
             t0 = time.perf_counter()
-            next_flush = flush_every_s
-            for i, s in enumerate(range(0, len(payload), frame)):
-                end = min(len(payload), s + frame)
+            flushes = sorted(min(len(payload), int(round(f * rate))) for f in flush_at_s)
+            s, i = 0, 0
+            while s < len(payload):
+                end = min(len(payload), s + frame, *[f for f in flushes if f > s])
                 if speed:
                     lag = (end / rate) / speed - (time.perf_counter() - t0)
                     if lag > 0:
                         await asyncio.sleep(lag)
                 await ws.send(payload[s:end].tobytes())
                 res.frames_sent.append((1000.0 * end / rate, now_ms()))
-                if flush_every_s and end / rate >= next_flush:
+                if end in flushes:
                     await ws.send(json.dumps({"type": "flush", "id": i}))
-                    next_flush += flush_every_s
+                s, i = end, i + 1
             await ws.send(json.dumps({"type": "end"}))
 
         class _Ready:
