@@ -293,9 +293,12 @@ def test_a_sentence_that_never_ends_is_closed_by_force(bundle, wavs):
 
 
 def test_ten_minute_stream_keeps_state_and_step_time_bounded(bundle, tiny_data, vocoder):
-    """10 minutes (test utterances with 0.3-2 s pauses) through one session: carried state in
-    minute 10 within 1.2x of minute 1, and per-push time of the last 10% <= 1.2x the first 10%
-    (benchmarks/policy_timing.py's measurement, which the closing figures come from)."""
+    """10 minutes (one minute of test utterances with 0.3-2 s pauses, ten times) through one
+    session: carried state in minute 10 (median and largest) within 1.2x of minute 1, and per-push
+    time of the last 10% <= 1.2x the first 10% (benchmarks/policy_timing.py's measurement). The
+    state is bounded by the sentence; sentences are capped at 3 s here so that every minute's
+    sentences are alike and the minutes compare like with like (the tiny model's own sentence
+    ends fall differently in each minute)."""
     from conftest import load_script
     from ctc_unity.streaming import SessionOptions, StreamingSession
 
@@ -304,12 +307,13 @@ def test_ten_minute_stream_keeps_state_and_step_time_bounded(bundle, tiny_data, 
     for split in ("test", "dev"):
         paths += open(os.path.join(tiny_data, "simuleval", split, "wav_list.txt")).read().split()
     stream = bench.long_stream([load_audio(p)[0].numpy() for p in paths], 600.0)
-    session = StreamingSession(bundle, SessionOptions(policy="word", segment_ms=320), vocoder)
+    session = StreamingSession(bundle, SessionOptions(policy="word", segment_ms=320, max_sentence_ms=3000), vocoder)
     r = bench.measure(session, stream, 5120)
     print(f"\n[bounded] pushes={len(r['push_ms'])} state minute1={r['state_first_minute']} B "
-          f"minute10={r['state_last_minute']} B ({r['state_ratio']}x); median push first10%={r['first10_median_ms']} ms "
+          f"minute10={r['state_last_minute']} B ({r['state_ratio']}x; largest {r['state_max_first_minute']} -> "
+          f"{r['state_max_last_minute']} B, {r['state_max_ratio']}x); median push first10%={r['first10_median_ms']} ms "
           f"last10%={r['last10_median_ms']} ms ({r['time_ratio']}x); words={r['words']} ends={r['sentence_ends']}")
-    assert r["state_ratio"] <= 1.2
+    assert r["state_ratio"] <= 1.2 and r["state_max_ratio"] <= 1.2
     assert r["time_ratio"] <= 1.2
     assert r["words"] > 0 and r["sentence_ends"] >= 10  # the translation did not stop after one sentence
 

@@ -4,6 +4,7 @@ Applied once, on import (idempotent). See the package docstring for why.
 """
 import argparse
 import importlib
+import logging
 import sys
 
 import torch
@@ -15,6 +16,8 @@ def apply() -> None:
     Safe to call several times.
     """
     torch.serialization.add_safe_globals([argparse.Namespace])
+    # fairseq's TTS task logs "Please install tensorboardX" at import (it is unused here): keep CLI output clean
+    logging.getLogger("fairseq.tasks.text_to_speech").setLevel(logging.WARNING)
     if "examples" not in sys.modules:
         try:
             sys.modules["examples"] = importlib.import_module("fairseq.examples")

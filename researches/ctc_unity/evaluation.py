@@ -19,6 +19,7 @@ import argparse
 import json
 import logging
 import os
+import sys
 from typing import Dict, List, Optional
 
 import sacrebleu
@@ -149,8 +150,15 @@ def main(argv=None):
     logging.basicConfig(level=logging.WARNING)
     from .datasets.atomic import write_json_atomic
 
-    model, task, _ = load_model(a.checkpoint, a.data, a.device, a.segment_length)
-    report = evaluate(model, task, a.split, beam=a.beam, device=a.device, max_utterances=a.max_utterances)
+    try:
+        for path, what in ((a.checkpoint, "checkpoint"), (a.data, "data folder")):
+            if path and not os.path.exists(path):
+                raise FileNotFoundError(f"{what} not found: {path}")
+        model, task, _ = load_model(a.checkpoint, a.data, a.device, a.segment_length)
+        report = evaluate(model, task, a.split, beam=a.beam, device=a.device, max_utterances=a.max_utterances)
+    except (FileNotFoundError, ValueError, KeyError) as e:
+        print(f"echostream-eval: error: {e}", file=sys.stderr)
+        sys.exit(1)
     report["checkpoint"] = a.checkpoint
     print(json.dumps(report, indent=2, ensure_ascii=False))
     if a.output:

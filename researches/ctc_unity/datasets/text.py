@@ -14,6 +14,29 @@ from .atomic import write_lines_atomic
 
 logger = logging.getLogger(__name__)
 
+# Word boundaries (the one place that knows SentencePiece's mark, Kudo & Richardson 2018): a piece
+# that begins a word starts with ``▁``; the first piece of a text begins a word whether or not it
+# carries the mark; a streaming text's last word is complete only once the next word has started,
+# or the text has ended.
+WORD_BOUNDARY = "\u2581"
+
+
+def begins_word(piece: str) -> bool:
+    """True if a SentencePiece piece carries the word-start mark ``▁``."""
+    return piece.startswith(WORD_BOUNDARY)
+
+
+def word_starts(pieces: Sequence[str]) -> List[int]:
+    """Indices of the pieces that begin a word (index 0 always does, when there is one)."""
+    return [i for i, p in enumerate(pieces) if i == 0 or begins_word(p)]
+
+
+def complete_words(pieces: Sequence[str], text_finished: bool) -> int:
+    """Number of whole words in a piece sequence; the last word counts once ``text_finished``."""
+    n = len(word_starts(pieces))
+    return n if text_finished else max(0, n - 1)
+
+
 
 class UnknownTokenError(ValueError):
     """A text contains characters the SentencePiece model cannot represent."""

@@ -23,6 +23,7 @@ from typing import Dict
 import torch
 from torch import Tensor, nn
 
+from ..datasets.text import begins_word
 from .causal_transformer import CausalTransformerStack
 from .positions import sinusoidal_positions
 
@@ -51,7 +52,7 @@ class UnitTextEncoder(nn.Module):
         self.embed_tokens = self._embedding(len(dictionary), embed_dim)
         self.embed_next = self._embedding(len(dictionary), embed_dim) if lookahead else None
         # True where a symbol does not continue the previous subword's word
-        starts = [dictionary[i].startswith("\u2581") or i < dictionary.nspecial for i in range(len(dictionary))]
+        starts = [begins_word(dictionary[i]) or i < dictionary.nspecial for i in range(len(dictionary))]
         self.register_buffer("word_start", torch.tensor(starts), persistent=False)
         self.scale = math.sqrt(embed_dim)
         self.dropout = nn.Dropout(dropout)

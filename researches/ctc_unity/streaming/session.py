@@ -31,6 +31,7 @@ import numpy as np
 import torch
 
 from ..datasets.audio_io import SAMPLE_RATE
+from ..datasets.text import complete_words
 from .policies import DEFAULT_POLICY, build_policy
 from .speech import SpeechOutput, resolve_drain
 from .translator import IncrementalTranslator
@@ -253,8 +254,6 @@ class StreamingSession:
         Words of closed sentences are complete; in the current sentence a word is complete
         once the next one started (or ``done``).
         """
-        from .words import complete_words
-
         tr, mt, spm = self.translator, self.bundle.mt_dict, self.bundle.tgt_spm
         new: List[str] = []
         for sentence in tr.pop_finished_sentences():

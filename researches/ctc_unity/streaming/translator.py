@@ -36,7 +36,7 @@ from torch import Tensor
 from ..modules.ctc_decoding import collapse_ctc_prefix
 from .features import OnlineFbank
 from .policies import PolicyView
-from .words import complete_words, word_starts
+from ..datasets.text import begins_word, complete_words, word_starts
 
 
 @dataclass
@@ -140,7 +140,7 @@ class IncrementalTranslator:
         asr, st = self.model.ctc_heads_streaming(out, self.st_cache)
         new, self.asr_last = collapse_ctc_prefix(asr, self.asr_last, self.asr_dict.bos())
         for t in new:
-            if not self.asr_pending or self.asr_dict[t].startswith("\u2581"):
+            if not self.asr_pending or begins_word(self.asr_dict[t]):
                 self.n_asr_words += 1
             self.asr_pending.append(t)
         self.n_asr_tokens += len(new)
