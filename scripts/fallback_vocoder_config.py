@@ -23,19 +23,25 @@ def main(argv=None):
     p.add_argument("--prefer-trained", metavar="RUN",
                    help="a train_vocoder.sh run: use its CodeHiFiGAN instead when it has been trained")
     a = p.parse_args(argv)
-    if a.prefer_trained:
-        cfg = os.path.join(a.prefer_trained, "config.json")
-        if os.path.isfile(cfg) and os.path.isfile(os.path.join(a.prefer_trained, "checkpoint_best.pt")):
-            print(f"vocoder: trained CodeHiFiGAN {a.prefer_trained}", file=sys.stderr)
-            print(cfg)
-            return
-        print(f"vocoder: no trained CodeHiFiGAN in {a.prefer_trained}; Griffin-Lim fallback {a.out}", file=sys.stderr)
+    try:
+        _write(a)
+    except (FileNotFoundError, ValueError) as e:
+        sys.exit(f"fallback_vocoder_config: error: {e}")
+
+
+def _write(a) -> None:
+    from ctc_unity.streaming.loading import find_vocoder
     from ctc_unity.vocoder.griffin_lim import make_griffin_lim_config
 
+    if a.prefer_trained:
+        found, which = find_vocoder(a.data, trained_runs=[a.prefer_trained])
+        print(f"vocoder: {which}", file=sys.stderr)
+        if isinstance(found, str):
+            print(os.path.join(found, "config.json") if os.path.isdir(found) else found)
+            return
     make_griffin_lim_config(os.path.join(a.data, "units"), n_iter=a.n_iter, out_path=a.out,
                             durations_from=a.durations_from)
     print(a.out)
-
 
 if __name__ == "__main__":
     main()

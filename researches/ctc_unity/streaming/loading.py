@@ -73,43 +73,49 @@ class StreamingModel:
                    tgt_spm=spm_of(model.mt_task_name), cmvn_npz=cmvn, data_dir=task.args.data, device=device)
 
 
-def resolve_vocoder(data_dir: str, spec: Optional[str] = None, checkpoint: Optional[str] = None,
-                    trained_runs: Sequence[str] = (), device: str = "cpu") -> Tuple[Any, str]:
-    """The best unit vocoder that exists, loaded, and a line saying which it is.
+def find_vocoder(data_dir: str, spec: Optional[str] = None, trained_runs: Sequence[str] = ()) -> Tuple[Any, str]:
+    """The best unit vocoder that exists, not loaded: a path, or a Griffin-Lim config dict.
 
     Order: ``spec`` (a CodeHiFiGAN run directory / ``config.json`` / Griffin-Lim JSON) when
     given; else ``<data_dir>/vocoder``; else the first of ``trained_runs`` (``train_vocoder.sh``
     run directories) holding a ``config.json`` and ``checkpoint_best.pt``; else the
     zero-training Griffin-Lim fallback over the data's unit centroids (per-unit mean durations).
 
-    Args:
-        data_dir: prepared data folder (with ``units/``).
-        spec, checkpoint: explicit vocoder config and generator checkpoint.
-        trained_runs: run directories to look for a trained CodeHiFiGAN in.
-        device: torch device.
-
     Returns:
-        ``(vocoder, description)``; the vocoder as :func:`ctc_unity.vocoder.load_vocoder` returns it.
+        ``(path or config dict, description)``.
 
     Raises:
         FileNotFoundError: ``spec`` is given and missing, or no vocoder can be made
-            (no trained one and no log-mel unit extractor in ``<data_dir>/units``).
+            (no trained one and no unit extractor in ``<data_dir>/units``).
     """
-    from ..vocoder import load_vocoder
     from ..vocoder.griffin_lim import make_griffin_lim_config
 
     if spec:
         if not os.path.exists(spec):
             raise FileNotFoundError(f"vocoder config not found: {spec}")
-        return load_vocoder(spec, checkpoint, device=device), f"vocoder {spec}"
+        return spec, f"vocoder {spec}"
     candidates = [os.path.join(data_dir, "vocoder")] + [
         r for r in trained_runs if os.path.isfile(os.path.join(r, "config.json"))
         and os.path.isfile(os.path.join(r, "checkpoint_best.pt"))]
     for path in candidates:
         if os.path.exists(path):
-            return load_vocoder(path, checkpoint, device=device), f"trained CodeHiFiGAN {path}"
+            return path, f"trained CodeHiFiGAN {path}"
     units = os.path.join(data_dir, "units")
     if not os.path.isdir(units):
         raise FileNotFoundError(f"no vocoder: no trained CodeHiFiGAN and no unit extractor in {units}")
-    config = make_griffin_lim_config(units)
-    return load_vocoder(config, device=device), f"Griffin-Lim fallback over {units} (no trained CodeHiFiGAN found)"
+    return make_griffin_lim_config(units), f"Griffin-Lim fallback over {units} (no trained CodeHiFiGAN found)"
+
+
+def resolve_vocoder(data_dir: str, spec: Optional[str] = None, checkpoint: Optional[str] = None,
+                    trained_runs: Sequence[str] = (), device: str = "cpu") -> Tuple[Any, str]:
+    """:func:`find_vocoder`, loaded: ``(vocoder, description)``, the vocoder as
+    :func:`ctc_unity.vocoder.load_vocoder` returns it (``checkpoint``: an explicit generator
+    checkpoint for ``spec``).
+
+    Raises:
+        FileNotFoundError: as :func:`find_vocoder`, or a missing checkpoint.
+    """
+    from ..vocoder import load_vocoder
+
+    found, which = find_vocoder(data_dir, spec, trained_runs)
+    return load_vocoder(found, checkpoint, device=device), which
