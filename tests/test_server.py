@@ -198,6 +198,34 @@ def _wait(pred, timeout=10.0):
     return pred()
 
 
+def test_vad_segmenter_cuts_at_pauses_forces_long_cuts_and_stays_bounded(recordings):
+    from ctc_unity.streaming.vad import VadSegmenter
+
+    wavs = [w for _, w in recordings[:3]]
+    gap = np.zeros(12000, np.float32)  # 750 ms > min_silence 500 ms
+    short = np.zeros(3200, np.float32)  # 200 ms: not a cut
+    audio = np.concatenate([gap, wavs[0], short, wavs[1], gap, wavs[2], gap])
+    pause_ends = [len(gap) + len(wavs[0]) + len(short) + len(wavs[1]) + len(gap), len(audio)]
+    seg = VadSegmenter(min_silence_ms=500)
+    events, sizes = [], []
+    for i in range(0, len(audio), 1234):
+        events += seg.push(audio[i:i + 1234])
+        sizes.append(seg.state_nbytes())
+    events += seg.flush()
+    ends = [e for e in events if e.kind == "end"]
+    assert [e.reason for e in ends] == ["silence", "silence"]
+    for e, limit in zip(ends, pause_ends):
+        assert limit - len(gap) < e.position <= limit  # inside the pause that follows the speech
+    speech = sum(e.samples.size for e in events if e.kind == "audio")
+    assert speech < len(audio) - 2 * 8000  # silence is not handed out
+    assert max(sizes) < 64 * 1024
+    # a stream with no pause: cut by force at max_utterance_ms
+    seg = VadSegmenter(min_silence_ms=500, max_utterance_ms=1000)
+    loud = np.concatenate([w for w in wavs] * 2)
+    ev = seg.push(loud)
+    assert any(e.reason == "max_length" for e in ev if e.kind == "end")
+
+
 # ---------------------------------------------------------------------------------------- HTTP
 def test_page_health_info(server):
     import httpx

@@ -73,7 +73,7 @@ class SileroVad:
     def initial_state(batch: int = 1) -> torch.Tensor:
         return torch.zeros(2, batch, 128)
 
-    @torch.no_grad()
+    @torch.inference_mode()
     def __call__(self, x: torch.Tensor, state: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
         """Speech probabilities of windows ``x`` ``(B, 576)`` (64 context + 512 new samples) -> ``(B,)``,
         and the next state. ``B`` streams may be stepped together (one window each)."""
