@@ -89,8 +89,11 @@ def measure(session, stream: np.ndarray, chunk_samples: int) -> Dict:
 
 def plot(result: Dict, path: str) -> None:
     """Per-push time and carried state against stream position (PNG, written atomically)."""
+    import logging
+
     import matplotlib
 
+    logging.getLogger("matplotlib").setLevel(logging.WARNING)
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
@@ -111,6 +114,7 @@ def plot(result: Dict, path: str) -> None:
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", required=True)
+    p.add_argument("--data-bin", help="prepared data folder (default: the checkpoint's)")
     p.add_argument("--seconds", type=float, default=600.0)
     p.add_argument("--segment-ms", type=int, default=320)
     p.add_argument("--outputs", nargs="+", default=["text", "speech"], help="session outputs (source text units speech)")
@@ -125,7 +129,7 @@ def main(argv=None):
     from ctc_unity.streaming import SessionOptions, StreamingModel, StreamingSession, resolve_vocoder
 
     try:
-        bundle = StreamingModel.load(a.model)
+        bundle = StreamingModel.load(a.model, a.data_bin)
         vocoder = None
         if "speech" in a.outputs:
             vocoder, which = resolve_vocoder(bundle.data_dir, a.vocoder, trained_runs=TRAINED_VOCODER_RUNS)
