@@ -188,7 +188,7 @@ def read_parallel_tsv(
         if not fr or not en:
             empty += 1
             continue
-        pairs.append(SentencePair(fr=fr, en=en, phenomena=()))
+        pairs.append(SentencePair(fr, en, ()))
     if empty:
         logger.warning("%s: skipped %d line(s) with an empty French or English side", path, empty)
     return pairs

@@ -1,0 +1,41 @@
+"""Synchronous X -> English grammars of the embedded corpus, one module per source language.
+
+``get_grammar("de-en")`` returns the module :mod:`.de`; see :mod:`.base` for the
+interface every grammar module provides and the shared generation driver.
+Lexicons are data files under ``datasets/lexicons/<lang>/``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Tuple
+
+__all__ = ["LANG_PAIRS", "DEFAULT_LANG_PAIR", "parse_lang_pair", "get_grammar"]
+
+#: Language pairs with an embedded grammar (``<source>-<target>``).
+LANG_PAIRS: Tuple[str, ...] = ("fr-en", "de-en", "es-en")
+#: The pair used when none is given.
+DEFAULT_LANG_PAIR = "fr-en"
+
+
+def parse_lang_pair(lang_pair: str) -> Tuple[str, str]:
+    """``"de-en"`` -> ``("de", "en")``.
+
+    Raises:
+        ValueError: if the pair is not one of :data:`LANG_PAIRS`.
+    """
+    pair = str(lang_pair).strip().lower().replace("_", "-")
+    if pair not in LANG_PAIRS:
+        raise ValueError(f"unknown language pair {lang_pair!r}; embedded grammars: {', '.join(LANG_PAIRS)}")
+    src, tgt = pair.split("-")
+    return src, tgt
+
+
+def get_grammar(lang_pair: str = DEFAULT_LANG_PAIR):
+    """The grammar module of ``lang_pair`` (imported on first use).
+
+    Raises:
+        ValueError: if the pair is not one of :data:`LANG_PAIRS`.
+    """
+    src, _ = parse_lang_pair(lang_pair)
+    return importlib.import_module(f"{__name__}.{src}")
