@@ -188,7 +188,7 @@ class StreamingSession:
         if self.finished:
             raise RuntimeError("stream already finished; call reset() for a new one")
         t0 = time.perf_counter()
-        new = self._as_samples(samples)
+        new = self.as_samples(samples)
         tr = self.translator
         self.n_samples += new.size
         if new.size or (finished and not tr.source_finished):
@@ -209,7 +209,12 @@ class StreamingSession:
         return result
 
     @staticmethod
-    def _as_samples(samples) -> np.ndarray:
+    def as_samples(samples) -> np.ndarray:
+        """Audio as the session takes it: ``(n,)`` float32 (numpy, tensor, list or None = empty).
+
+        Raises:
+            ValueError: not 1-D, or NaN/Inf samples.
+        """
         if samples is None:
             return np.zeros(0, dtype=np.float32)
         x = samples.detach().cpu().numpy() if isinstance(samples, torch.Tensor) else np.asarray(samples)

@@ -324,7 +324,7 @@ class UtteranceStream:
         Raises:
             ValueError: samples not 1-D or not finite (from the session's checks, before any state change).
         """
-        samples = self.session._as_samples(samples)
+        samples = self.session.as_samples(samples)
         out: List[StreamOutput] = []
         if self.vad is None:
             self.position += int(skipped)
