@@ -10,6 +10,7 @@
 #   asr        train_asr.sh                  the CTC ASR that ASR-BLEU uses (the judge)
 #   simuleval  simuleval.sh                  quality-latency sweep (S2TT and S2ST)
 #   demo       scripts/demo_sample.sh        the live demo on a test utterance, as WAV and as 44.1 kHz stereo mp3
+#   serve      scripts/serve_smoke.sh        the live server on a local port, one client session on the demo's input
 #   summary    the headline tables from the run summary, where the translated sample and the plot are
 # Profiles are variable files, configs/profiles/<PROFILE>.env (full, quick, gpu); they set the variables the
 # stage scripts read, and any of them can be overridden from the environment. Every stage is fixed in
@@ -29,7 +30,7 @@ fi
 # shellcheck source=configs/profiles/full.env
 . "configs/profiles/$PROFILE.env"
 if [ "$DEVICE" = auto ]; then DEVICE=$($PY -c "import torch; print('cuda' if torch.cuda.is_available() else 'cpu')"); fi
-STAGES="${STAGES:-data train t2u vocoder asr simuleval demo summary}"
+STAGES="${STAGES:-data train t2u vocoder asr simuleval demo serve summary}"
 SUMMARY="$SUMMARY_DIR/summary.json"
 DEMO_DIR="$SUMMARY_DIR/demo"
 MODEL="$T2U_RUN/checkpoints/checkpoint_best.pt"
@@ -74,6 +75,8 @@ for s in $STAGES; do
     demo) stage demo --demo "$DEMO_DIR/sample.timeline.json" "$DEMO_DIR/sample_mp3.timeline.json" \
             --newer-than "$MODEL" --reference "@$DEMO_DIR/reference.txt" -- \
             env MODEL="$MODEL" DATA="$DATA" OUT="$DEMO_DIR" VOCODER_RUN="$VOCODER_RUN" bash scripts/demo_sample.sh ;;
+    serve) stage serve --demo "$DEMO_DIR/served.timeline.json" "$DEMO_DIR/sample.timeline.json" --newer-than "$MODEL" -- \
+            env MODEL="$MODEL" DATA="$DATA" OUT="$DEMO_DIR" VOCODER_RUN="$VOCODER_RUN" bash scripts/serve_smoke.sh ;;
     summary) $PY -m ctc_unity.run_summary table --summary "$SUMMARY" 2>/dev/null | tee "$SUMMARY_DIR/summary.md"
              echo "[run] summary: $SUMMARY (table: $SUMMARY_DIR/summary.md); total $(( $(date +%s) - T0 )) s this invocation" ;;
     *) echo "[run] unknown stage $s" >&2; exit 2 ;;

@@ -40,8 +40,11 @@ def _fake_run(root):
         _write(str(root / "demo" / f"{name}.wav"), "")
         _write(str(root / "demo" / f"{name}.timeline.json"),
                json.dumps({"input": f"{name}.in", "translation": "a red car", "asr": "une voiture rouge", "rtf": 0.1}))
+    _write(str(root / "demo" / "served.timeline.json"),
+           json.dumps({"input": "sample.in", "translation": "a red car", "close_code": 1000, "error": None}))
+    demo = [str(root / "demo" / f"{n}.timeline.json") for n in ("sample", "sample_mp3")]
     return {"data": str(data), "train": str(s1), "t2u": str(s2), "vocoder": str(root / "voc"), "asr": str(root / "asr"),
-            "simuleval": str(root / "sv"), "demo": [str(root / "demo" / f"{n}.timeline.json") for n in ("sample", "sample_mp3")]}
+            "simuleval": str(root / "sv"), "demo": demo, "serve": [str(root / "demo" / "served.timeline.json"), demo[0]]}
 
 
 def _record_all(paths, summary, skip=()):
@@ -50,8 +53,8 @@ def _record_all(paths, summary, skip=()):
             continue
         args = ["record", "--summary", summary, "--profile", "test", "--stage", stage, "--status", "done",
                 "--seconds", "12.5", "--command", f"bash {stage}.sh"]
-        key = {"data": "--data", "simuleval": "--out", "demo": "--demo"}.get(stage, "--run")
-        args += [key] + (paths[stage] if stage == "demo" else [paths[stage]])
+        key = {"data": "--data", "simuleval": "--out", "demo": "--demo", "serve": "--demo"}.get(stage, "--run")
+        args += [key] + (paths[stage] if key == "--demo" else [paths[stage]])
         if stage == "demo":
             args += ["--reference", "a red car"]
         assert rs.main(args) == 0
@@ -76,6 +79,7 @@ def test_record_table_and_check(tmp_path, capsys):
     assert "| offline | 31.29 | 100 % | 2190 | 59.2 | 2190 |" in out
     assert "| stage 1 | 150 | 30.0 % | 40.0 | 59.0 | 60.5 | 55.0 % |" in out
     assert "quality-latency plot" in out and "sample_mp3.wav" in out
+    assert "live server: one session over the demo's input, close 1000, translation equal to the demo's" in out
 
 
 def test_check_names_missing_stage_and_figure(tmp_path, capsys):
@@ -86,6 +90,17 @@ def test_check_names_missing_stage_and_figure(tmp_path, capsys):
     assert rs.main(["check", "--summary", summary]) == 1
     err = capsys.readouterr().err
     assert "demo: not run" in err and "train: figure mt_bleu_greedy missing" in err
+
+
+def test_check_fails_a_server_session_that_differs_from_the_demo(tmp_path, capsys):
+    paths = _fake_run(tmp_path)
+    _write(paths["serve"][0], json.dumps({"translation": "a blue car", "close_code": 4008, "error": "non_finite_samples"}))
+    summary = str(tmp_path / "summary.json")
+    _record_all(paths, summary)
+    assert rs.main(["check", "--summary", summary]) == 1
+    err = capsys.readouterr().err
+    assert "serve: the session closed with 4008 (non_finite_samples)" in err
+    assert "serve: translation 'a blue car' differs from the demo's 'a red car'" in err
 
 
 def test_done_and_stage(tmp_path, capsys):

@@ -35,7 +35,7 @@ from typing import Dict, List, Optional
 
 from ctc_unity.datasets.atomic import write_json_atomic
 
-STAGES = ("data", "train", "t2u", "vocoder", "asr", "simuleval", "demo")
+STAGES = ("data", "train", "t2u", "vocoder", "asr", "simuleval", "demo", "serve")
 # figures every finished stage must have (check); simuleval and demo are checked row by row
 REQUIRED = {
     "data": ("train_utterances", "test_utterances", "train_hours", "n_units"),
@@ -154,6 +154,14 @@ def demo_figures(timelines: List[str], reference: Optional[str] = None) -> dict:
     return {"reference": reference, "runs": runs}
 
 
+def serve_figures(timeline: str, demo_timeline: str) -> dict:
+    """The server smoke session (``echostream-client``'s timeline) next to the file demo's result."""
+    t, d = _read_json(timeline), _read_json(demo_timeline)
+    return {"timeline": timeline, "output": timeline[: -len(".timeline.json")] + ".wav",
+            "close_code": t.get("close_code"), "error": t.get("error"), "translation": t.get("translation"),
+            "demo_translation": d.get("translation"), "matches_demo": t.get("translation") == d.get("translation")}
+
+
 def collect(stage: str, a) -> dict:
     """Figures of ``stage`` from the paths given on the command line."""
     if stage == "data":
@@ -168,6 +176,8 @@ def collect(stage: str, a) -> dict:
         return simuleval_figures(a.out)
     if stage == "demo":
         return demo_figures(a.demo, a.reference)
+    if stage == "serve":
+        return serve_figures(a.demo[0], a.demo[1])
     return {}
 
 
@@ -192,6 +202,8 @@ def stage_done(a) -> bool:
             return newer(os.path.join(a.out, "results.csv"))
         if a.stage == "demo":
             return bool(a.demo) and all(newer(p) for p in a.demo)
+        if a.stage == "serve":
+            return bool(a.demo) and newer(a.demo[0])
     except (OSError, ValueError, KeyError):
         return False
     return False
@@ -294,6 +306,12 @@ def problems(summary: dict, stages=STAGES) -> List[str]:
                     out.append(f"demo: {r.get('input')}: output {r.get('output')} missing")
                 if not _finite(r.get("rtf")):
                     out.append(f"demo: {r.get('input')}: rtf missing")
+        if stage == "serve":
+            if f.get("close_code") != 1000:
+                out.append(f"serve: the session closed with {f.get('close_code')} ({f.get('error')})")
+            if not f.get("matches_demo"):
+                out.append(f"serve: translation {f.get('translation')!r} differs from the demo's "
+                           f"{f.get('demo_translation')!r}")
     return out
 
 
@@ -378,6 +396,11 @@ def table(summary: dict) -> str:
                      f"{_fmt(a.get('best_step'))}), dev WER {_fmt(a.get('dev_wer'), 2)} %")
     if sv.get("plot"):
         extra.append(f"quality-latency plot: {sv['plot']}")
+    if fig.get("serve"):
+        f = fig["serve"]
+        extra.append(f"live server: one session over the demo's input, close {f.get('close_code')}, "
+                     f"translation {'equal to' if f.get('matches_demo') else 'DIFFERENT from'} the demo's "
+                     f"({f.get('output')})")
     for r in fig.get("demo", {}).get("runs", []):
         extra.append(f"translated sample: {r.get('output')} (from {r.get('input')}; text: "
                      f"\"{r.get('translation')}\"; RTF {_fmt(r.get('rtf'), 3)})")
