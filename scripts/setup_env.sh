@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Idempotent set-up of everything EchoStream needs on a fresh Debian machine:
-#   * Debian packages: espeak-ng (speech synthesis), ffmpeg (audio decoding)
+#   * Debian packages: espeak-ng (speech synthesis), ffmpeg (audio decoding), chromium and
+#     chromium-driver (the page's real-browser tests, tests/test_page.py)
 #   * .venv with pinned Python packages (see requirements.txt), fairseq-fixed built
 #     with --no-build-isolation after torch/cython/numpy, then EchoStream itself
 #     (pip install -e .: the packages ctc_unity and agent, the echostream-* commands).
@@ -17,6 +18,7 @@ log() { echo "[setup] $*" >&2; }
 need_apt=()
 command -v espeak-ng >/dev/null 2>&1 || need_apt+=(espeak-ng)
 command -v ffmpeg >/dev/null 2>&1 || need_apt+=(ffmpeg)
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium chromium-driver)
 if ((${#need_apt[@]})); then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   log "installing Debian packages: ${need_apt[*]}"

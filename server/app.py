@@ -1,4 +1,4 @@
-"""The FastAPI application: ``GET /``, ``GET /healthz``, ``GET /v1/info``, ``WS /v1/s2st``.
+"""The FastAPI application: ``GET /`` (the page: server/page.py), ``/healthz``, ``/v1/info``, ``WS /v1/s2st``.
 
 The handshake of ``/v1/s2st`` checks, before accepting, the bearer token (``Authorization:
 Bearer ...`` or ``?token=``: browsers cannot set headers on a WebSocket), the ``Origin`` and the
@@ -10,24 +10,13 @@ import logging
 from urllib.parse import urlsplit
 
 from fastapi import FastAPI, WebSocket
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import JSONResponse
 
 from .connection import Connection
-from .protocol import ERRORS, PROTOCOL, Validator, error_message
+from .page import mount_page
+from .protocol import ERRORS, Validator, error_message
 
 logger = logging.getLogger("echostream.server")
-
-PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>EchoStream</title></head>
-<body style="font-family: sans-serif; max-width: 46em; margin: 2em auto">
-<h1>EchoStream live speech-to-speech translation (French &rarr; English)</h1>
-<p>The browser page is not built yet. Stream audio to the WebSocket <code>/v1/s2st</code>
-(protocol <code>{protocol}</code>, see <code>docs/protocol.md</code>), for instance with
-<code>echostream-client --url ws://HOST:PORT/v1/s2st talk.mp3</code>.</p>
-<p><a href="/v1/info">/v1/info</a> &middot; <a href="/healthz">/healthz</a></p>
-</body></html>
-"""
-
 
 class _DenialLogFilter(logging.Filter):
     """uvicorn's sans-io WebSocket protocol logs an ERROR after every handshake refused with an HTTP
@@ -46,9 +35,7 @@ def create_app(engine) -> FastAPI:
     cfg = engine.config
     app.state.engine = engine
 
-    @app.get("/", response_class=HTMLResponse)
-    async def page():
-        return PAGE.format(protocol=PROTOCOL)
+    mount_page(app, engine)  # GET / and /static/... (server/page.py, server/static/)
 
     @app.get("/healthz")
     async def healthz():
