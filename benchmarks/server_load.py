@@ -26,7 +26,6 @@ import time
 import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
 
 
 def rss_mb(pid: int) -> float:
@@ -85,6 +84,36 @@ def mix(wavs, seconds: float, seed: int, pauses=(0.3, 2.0)):
     return np.concatenate(parts), gaps[:-1]
 
 
+def simuleval_latency(results, source_ms: float) -> dict:
+    """AL, computation-aware AL and StartOffset of the sessions' translations, with SimulEval's scorers.
+
+    Per target word: ``delays`` = the stream time (ms) it answers (``source_ms`` of its
+    ``translation`` event), ``elapsed`` = when it arrived at the client (ms since the first audio
+    frame was sent, at real-time pace: the computation-aware time). The reference length is the
+    prediction's (no references here). Means over the sessions that wrote words.
+    """
+    from simuleval.evaluator.instance import LogInstance
+    from simuleval.evaluator.scorers.latency_scorer import ALScorer, StartOffsetScorer
+
+    instances = {}
+    for i, r in enumerate(results):
+        delays, elapsed = [], []
+        for m in r.messages:
+            if m.get("type") == "translation":
+                delays += [m["source_ms"]] * len(m["words"])
+                elapsed += [m["_t_ms"]] * len(m["words"])
+        if delays:
+            words = " ".join(f"w{j}" for j in range(len(delays)))
+            instances[i] = LogInstance(json.dumps({"index": i, "prediction": words, "delays": delays, "elapsed": elapsed,
+                                                   "prediction_length": len(delays), "reference": words,
+                                                   "source_length": source_ms}))
+    if not instances:
+        return {}
+    return {"AL_ms": round(ALScorer()(instances), 1), "AL_CA_ms": round(ALScorer(computation_aware=True)(instances), 1),
+            "StartOffset_ms": round(StartOffsetScorer()(instances), 1),
+            "StartOffset_CA_ms": round(StartOffsetScorer(computation_aware=True)(instances), 1)}
+
+
 def load(args, wavs, port):
     from server.client import stream
 
@@ -114,7 +143,8 @@ def load(args, wavs, port):
                "lagging_warnings": sum(1 for r in results for m in r.messages if m["type"] == "warning"),
                "rss_idle_mb": round(idle, 1), "rss_peak_mb": round(max(peak), 1),
                "rss_per_session_mb": round((max(peak) - idle) / n, 1),
-               "closed_ok": sum(1 for r in results if r.close_code == 1000)}
+               "closed_ok": sum(1 for r in results if r.close_code == 1000),
+               **simuleval_latency(results, 1000.0 * args.seconds)}
         row["real_time"] = bool(dropped == 0 and backlog <= 640 and row["closed_ok"] == n)
         print(json.dumps(row), flush=True)
         rows.append(row)
