@@ -8,6 +8,10 @@
 #   TASKS ("s2tt s2st")  POLICIES ("alignment word wait-k")  SEGMENTS ("160 320 640 1280 offline")
 #   DEVICE (cpu|cuda)  MAX_INSTANCES (all)  OUT (runs/simuleval/<model run name>)
 #   AGENT_ARGS (extra agent options, e.g. "--word-holdback 1" or "--vocoder-drain never")
+#   SHARDS (unset/1: one simuleval process per run; N: the list split into N contiguous shards run in parallel,
+#           merged in order and scored as one run: python -m ctc_unity.simuleval_shards, docs/evaluation.md)
+#   SHARD_LAUNCHER (local | submitit: one Slurm array task per shard), SHARD_SLURM (submitit parameters, JSON),
+#   SHARD_THREADS (OMP threads per local shard)
 #   ASR_BACKEND (S2ST ASR-BLEU back end: ctc:<first of ASR_RUNS that train_asr.sh produced>/checkpoint_best.pt,
 #                else pocketsphinx; ASR_RUNS default "runs/asr_ctc_pause runs/asr_ctc_floor runs/asr_ctc_robust runs/asr_ctc")
 #   VOCODER (S2ST vocoder config; default: the CodeHiFiGAN of train_vocoder.sh in VOCODER_RUN (runs/vocoder_cpu)
@@ -69,11 +73,21 @@ for task in $TASKS; do
       rm -rf "$dir"
       echo "[simuleval] $task policy=$policy segment=$seg -> $dir"
       t0=$(date +%s)
+      if [ "${SHARDS:-1}" -gt 1 ]; then
+        # SHARDS contiguous shards as parallel processes (or a Slurm array: SHARD_LAUNCHER=submitit), merged
+        # into $dir in the original order and scored there, computation-aware latency included
+        $PY -m ctc_unity.simuleval_shards eval --shards "$SHARDS" --launcher "${SHARD_LAUNCHER:-local}" \
+          ${SHARD_THREADS:+--threads "$SHARD_THREADS"} ${SHARD_SLURM:+--slurm "$SHARD_SLURM"} --output "$dir" -- \
+          --agent "$AGENT" --model-path "$MODEL" --data-bin "$DATA" --source "$SRC" --target "$TGT" \
+          --policy "$policy" "${SEG_ARGS[@]}" --device "$DEVICE" --vocoder "$VOCODER" ${AGENT_ARGS:-} \
+          "${QUALITY[@]}" --latency-metrics "${LATENCY[@]}" > "$dir.log" 2>&1 || { tail -20 "$dir.log"; exit 1; }
+      else
       .venv/bin/simuleval --agent "$AGENT" --model-path "$MODEL" --data-bin "$DATA" --source "$SRC" --target "$TGT" \
         --policy "$policy" "${SEG_ARGS[@]}" --device "$DEVICE" --vocoder "$VOCODER" --output "$dir" ${AGENT_ARGS:-} \
         "${QUALITY[@]}" --latency-metrics "${LATENCY[@]}" > "$dir.log" 2>&1 || { tail -20 "$dir.log"; exit 1; }
       # computation-aware latency of the same run (elapsed wall-clock instead of ideal delays)
       $PY scripts/rescore_simuleval.py --output "$dir" --latency-metrics "${LATENCY[@]}" >> "$dir.log" 2>&1
+      fi
       echo "[simuleval]   $(( $(date +%s) - t0 )) s"
     done
   done
