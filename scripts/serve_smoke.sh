@@ -9,9 +9,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 PY=.venv/bin/python
-MODEL="${MODEL:-runs/echostream_cpu_t2u/checkpoints/checkpoint_best.pt}"
-DATA="${DATA:-data/embedded/s2st}"
-OUT="${OUT:-runs/full/demo}"
+: "${MODEL:=runs/echostream_cpu_t2u/checkpoints/checkpoint_best.pt}" "${DATA:=data/embedded/s2st}" "${OUT:=runs/full/demo}"
 for f in "$MODEL" "$OUT/input.wav"; do
   [ -f "$f" ] || { echo "[serve] not found: $f (run the demo stage first)" >&2; exit 1; }
 done
