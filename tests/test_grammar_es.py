@@ -53,8 +53,7 @@ def test_clitic_before_the_verb_and_pronoun_after_in_english(pairs):
     checked = 0
     for p in _single(pairs, "clitic_pronoun"):
         toks = p.src.split()
-        k = next(i for i, t in enumerate(toks) if t in _CLITICS)
-        assert toks[k + 1] in _FINITE, p  # « lo veo »
+        assert any(a in _CLITICS and b in _FINITE for a, b in zip(toks, toks[1:])), p  # « lo veo »
         assert set(p.tgt.split()) & {"me", "you", "him", "her", "it", "us", "them"}, p
         checked += 1
     assert checked >= 50
