@@ -6,6 +6,7 @@ Examples (from the repository root)::
     python preprocess_scripts/build_corpus.py                       # grammar, 10000/300/300
     python preprocess_scripts/build_corpus.py --n-train 200 --n-dev 20 --n-test 20 --out-dir /tmp/c
     python preprocess_scripts/build_corpus.py --source tsv --tsv fra.tsv --fr-col 1 --en-col 0 --normalize
+    python preprocess_scripts/build_corpus.py --lang-pair de-en --out-dir data/embedded-de-en/raw
 
 Output layout: see researches/ctc_unity/datasets/corpus.py.  Audio paths in the
 split TSVs are relative to the directory of the TSV (i.e. ``--out-dir``).
@@ -29,9 +30,13 @@ def parse_args(argv=None):
     """Parse command-line arguments (see ``--help``)."""
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--out-dir", default="data/embedded/raw", help="output directory (default: %(default)s)")
+    p.add_argument("--lang-pair", default=os.environ.get("LANG_PAIR") or "fr-en",
+                   choices=("fr-en", "de-en", "es-en"),
+                   help="grammar and source voices (default: $LANG_PAIR or %(default)s)")
     p.add_argument("--source", choices=("grammar", "tsv"), default="grammar", help="text source (default: %(default)s)")
     p.add_argument("--tsv", help="parallel TSV file (with --source tsv)")
-    p.add_argument("--fr-col", type=int, default=0, help="0-based French column of --tsv (default: %(default)s)")
+    p.add_argument("--fr-col", "--src-col", dest="fr_col", type=int, default=0,
+                   help="0-based source-language column of --tsv (default: %(default)s)")
     p.add_argument("--en-col", type=int, default=1, help="0-based English column of --tsv (default: %(default)s)")
     p.add_argument("--normalize", action="store_true", help="lower-case and strip punctuation of TSV text")
     p.add_argument("--n-train", type=int, default=10000, help="train pairs (default: %(default)s; with --source tsv "
@@ -61,9 +66,9 @@ def covered_grammar_splits(args, oversample: int = 20) -> dict:
     """
     n_eval = (args.n_dev + args.n_test) * oversample
     splits = corpus.grammar_splits(args.n_train, n_eval, 0, seed=args.seed,
-                                   min_words=args.min_words, max_words=args.max_words)
-    seen = {side: set("".join(getattr(p, side) for p in splits["train"])) for side in ("fr", "en")}
-    covered = [p for p in splits["dev"] if all(set(getattr(p, side)) <= seen[side] for side in ("fr", "en"))]
+                                   min_words=args.min_words, max_words=args.max_words, lang_pair=args.lang_pair)
+    seen = {side: set("".join(getattr(p, side) for p in splits["train"])) for side in ("src", "tgt")}
+    covered = [p for p in splits["dev"] if all(set(getattr(p, side)) <= seen[side] for side in ("src", "tgt"))]
     if len(covered) < args.n_dev + args.n_test:
         raise SystemExit(f"build_corpus: only {len(covered)} of {n_eval} candidate dev/test pairs are covered by "
                          f"the {args.n_train} train pairs; raise --n-train")
@@ -81,7 +86,8 @@ def main(argv=None) -> int:
         splits = covered_grammar_splits(args)
     elif args.source == "grammar":
         splits = corpus.grammar_splits(args.n_train, args.n_dev, args.n_test, seed=args.seed,
-                                       min_words=args.min_words, max_words=args.max_words)
+                                       min_words=args.min_words, max_words=args.max_words,
+                                       lang_pair=args.lang_pair)
     else:
         pairs = corpus.read_parallel_tsv(args.tsv, fr_col=args.fr_col, en_col=args.en_col, normalize=args.normalize)
         logger.info("read %d pairs from %s", len(pairs), args.tsv)
@@ -90,7 +96,7 @@ def main(argv=None) -> int:
             splits["train"] = splits["train"][: args.n_train]
     logger.info("pairs per split: %s", {k: len(v) for k, v in splits.items()})
     stats = corpus.build_corpus(args.out_dir, splits, workers=args.workers, seed=args.seed,
-                                progress=not args.no_progress)
+                                progress=not args.no_progress, lang_pair=args.lang_pair)
     logger.info("done in %.1f s (%d WAV files synthesised) -> %s", time.time() - t0,
                 stats.pop("synthesized_files"), os.path.abspath(args.out_dir))
     print(json.dumps(stats, indent=2, ensure_ascii=False))

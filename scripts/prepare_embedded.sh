@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
-# Build the embedded Fr->En corpus and prepare it for fairseq (each step skipped when done).
-# Variables: DATA_ROOT (data/embedded), N_TRAIN/N_DEV/N_TEST (10000/300/300), WORKERS (nproc),
+# Build the embedded corpus of LANG_PAIR and prepare it for fairseq (each step skipped when done).
+# Variables: LANG_PAIR (fr-en; or de-en, es-en), DATA_ROOT (data/embedded for fr-en, else data/embedded-$LANG_PAIR), N_TRAIN/N_DEV/N_TEST (10000/300/300), WORKERS (nproc),
 #            CORPUS_ARGS (more build_corpus.py options, e.g. "--max-words 8 --covered-eval"),
 #            PREP_ARGS (more prep_s2st_data.py options, e.g. "--src-vocab-size 80 --n-units 50").
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 PY=.venv/bin/python
-DATA_ROOT="${DATA_ROOT:-data/embedded}"
+LANG_PAIR="${LANG_PAIR:-fr-en}"
+if [ "$LANG_PAIR" = fr-en ]; then DATA_ROOT="${DATA_ROOT:-data/embedded}"; else DATA_ROOT="${DATA_ROOT:-data/embedded-$LANG_PAIR}"; fi
 WORKERS="${WORKERS:-$(nproc)}"
 t0=$(date +%s)
 if [ ! -f "$DATA_ROOT/raw/corpus_stats.json" ]; then
-  $PY preprocess_scripts/build_corpus.py --out-dir "$DATA_ROOT/raw" --workers "$WORKERS" \
+  $PY preprocess_scripts/build_corpus.py --lang-pair "$LANG_PAIR" --out-dir "$DATA_ROOT/raw" --workers "$WORKERS" \
     --n-train "${N_TRAIN:-10000}" --n-dev "${N_DEV:-300}" --n-test "${N_TEST:-300}" ${CORPUS_ARGS:-}
   echo "[prepare] corpus built in $(( $(date +%s) - t0 )) s"
 else echo "[prepare] corpus: $DATA_ROOT/raw exists, skipped"; fi

@@ -157,3 +157,10 @@ def test_verb_final_umbrella(pairs):
         specific = {"subordinate_verb_final", "perfect_tense", "separable_verb", "modal_verb"} & set(p.phenomena)
         if specific:
             assert "verb_final" in p.phenomena, p
+
+
+def test_german_voices():
+    from ctc_unity.datasets import tts
+
+    voices = tts.source_speakers("de")
+    assert len({v.voice for v in voices}) >= 4 and all(v.voice.startswith("de+") for v in voices)

@@ -85,3 +85,10 @@ def test_questions(pairs):
     for p in pairs:
         if "question" in p.phenomena:
             assert p.tgt.split()[0] in {"do", "does", "did", "will", "what", "where", "when", "why"}, p
+
+
+def test_spanish_voices():
+    from ctc_unity.datasets import tts
+
+    voices = tts.source_speakers("es")
+    assert len({v.voice for v in voices}) >= 4 and all(v.voice.startswith("es+") for v in voices)

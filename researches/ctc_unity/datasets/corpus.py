@@ -234,6 +234,7 @@ def grammar_splits(
     seed: int = 0,
     min_words: int = 3,
     max_words: int = 20,
+    lang_pair: str = "fr-en",
 ) -> Dict[str, list]:
     """Generate grammar sentence pairs and split them into train/dev/test.
 
@@ -246,8 +247,9 @@ def grammar_splits(
     Args:
         n_train, n_dev, n_test: requested pairs per split (>= 0).
         seed: generation and split seed.
-        min_words, max_words: French sentence length bounds (words), passed to
+        min_words, max_words: source sentence length bounds (words), passed to
             ``generate_pairs``.
+        lang_pair: embedded grammar (``fr-en``, ``de-en``, ``es-en``).
 
     Returns:
         ``{"train": [...], "dev": [...], "test": [...]}`` of ``SentencePair``;
@@ -261,7 +263,8 @@ def grammar_splits(
 
     extra = 0
     for _ in range(8):
-        pairs = generate_pairs(n_train + n_dev + n_test + extra, seed=seed, min_words=min_words, max_words=max_words)
+        pairs = generate_pairs(n_train + n_dev + n_test + extra, seed=seed, min_words=min_words, max_words=max_words,
+                               lang_pair=lang_pair)
         splits = split_pairs(pairs, n_dev, n_test, seed=seed)
         short = n_train - len(splits["train"])
         if short <= 0:
@@ -366,7 +369,7 @@ def _duration_summary(values: List[float]) -> Dict[str, Optional[float]]:
     }
 
 
-def compute_corpus_stats(rows_by_split: Mapping[str, Sequence[Mapping[str, object]]]) -> dict:
+def compute_corpus_stats(rows_by_split: Mapping[str, Sequence[Mapping[str, object]]], lang_pair: str = "fr-en") -> dict:
     """Summarise raw manifest rows.
 
     Args:
@@ -375,7 +378,7 @@ def compute_corpus_stats(rows_by_split: Mapping[str, Sequence[Mapping[str, objec
 
     Returns:
         A JSON-serialisable dict with ``pairs`` (per split) and
-        ``total_pairs``; ``vocab_size`` ``{"fr", "en"}`` (distinct whitespace
+        ``total_pairs``; ``lang_pair``; ``vocab_size`` ``{<src>, <tgt>}`` (distinct whitespace
         tokens of src/tgt text over all splits); ``duration_s`` ``{"src",
         "tgt"}`` each with ``count``, ``mean``, ``max``, ``min``, ``total``
         (seconds; rows with an empty duration are not counted);
@@ -403,10 +406,12 @@ def compute_corpus_stats(rows_by_split: Mapping[str, Sequence[Mapping[str, objec
             for name in ph.split(PHENOMENA_SEP):
                 if name:
                     phenomena[name] += 1
+    src_lang, tgt_lang = lang_pair.split("-")
     return {
         "pairs": pairs,
         "total_pairs": sum(pairs.values()),
-        "vocab_size": {"fr": len(fr_vocab), "en": len(en_vocab)},
+        "lang_pair": lang_pair,
+        "vocab_size": {src_lang: len(fr_vocab), tgt_lang: len(en_vocab)},
         "duration_s": {"src": _duration_summary(src_d), "tgt": _duration_summary(tgt_d)},
         "num_source_speakers": len(speakers),
         "speaker_counts": dict(sorted(speakers.items())),
@@ -422,13 +427,13 @@ def utterance_id(split: str, index: int) -> str:
     return f"{split}_{index:06d}"
 
 
-def speaker_for_utterance(seed: int, uid: str) -> tts.SpeakerProfile:
+def speaker_for_utterance(seed: int, uid: str, lang: str = "fr") -> tts.SpeakerProfile:
     """Return the (jittered) source speaker of utterance ``uid``.
 
     Deterministic: drawn with :func:`~.tts.draw_source_speaker` from
     ``random.Random(f"{seed}-{uid}")``, independent of worker count and order.
     """
-    return tts.draw_source_speaker(random.Random(f"{seed}-{uid}"))
+    return tts.draw_source_speaker(random.Random(f"{seed}-{uid}"), tts.source_speakers(lang))
 
 
 def _fingerprint(text: str, speaker: tts.SpeakerProfile) -> str:
@@ -472,6 +477,7 @@ def build_corpus(
     workers: int = 2,
     seed: int = 0,
     progress: bool = True,
+    lang_pair: str = "fr-en",
 ) -> dict:
     """Synthesise source/target speech for sentence pairs and write the raw corpus.
 
@@ -501,6 +507,7 @@ def build_corpus(
         workers: number of synthesis processes.
         seed: speaker-assignment seed.
         progress: show a tqdm progress bar (stderr).
+        lang_pair: ``<src>-<tgt>``: the source voices (:func:`~.tts.source_speakers`) and the stats keys.
 
     Returns:
         The statistics dict written to ``corpus_stats.json`` (see
@@ -536,7 +543,7 @@ def build_corpus(
             for name in phen:
                 if PHENOMENA_SEP in name or not name:
                     raise ValueError(f"{uid}: invalid phenomenon name {name!r}")
-            spk = speaker_for_utterance(seed, uid)
+            spk = speaker_for_utterance(seed, uid, lang_pair.split("-")[0])
             rows.append(
                 {
                     "id": uid,
@@ -624,7 +631,7 @@ def build_corpus(
             final.append(r)
         write_raw_tsv(os.path.join(out_dir, f"{split}.tsv"), final)
         out_rows[split] = final
-    stats = compute_corpus_stats(out_rows)
+    stats = compute_corpus_stats(out_rows, lang_pair)
     stats["sample_rate"] = tts.OUTPUT_SAMPLE_RATE
     stats["seed"] = seed
     write_json_atomic(os.path.join(out_dir, "corpus_stats.json"), stats)

@@ -33,6 +33,8 @@ __all__ = [
     "OUTPUT_SAMPLE_RATE",
     "SpeakerProfile",
     "SOURCE_SPEAKERS",
+    "SOURCE_SPEAKERS_BY_LANG",
+    "source_speakers",
     "TARGET_SPEAKER",
     "draw_source_speaker",
     "espeak_available",
@@ -106,6 +108,30 @@ SOURCE_SPEAKERS: Tuple[SpeakerProfile, ...] = (
     SpeakerProfile("fr+klatt", "fr+klatt", rate=165, pitch=48),
     SpeakerProfile("fr+klatt3", "fr+klatt3", rate=170, pitch=45),
 )
+
+#: Source speakers per source language (the French ones are :data:`SOURCE_SPEAKERS`).  German and
+#: Spanish use the same espeak-ng variants over the ``de`` and ``es`` voices (``espeak-ng --voices=de``;
+#: the mbrola voices listed there need the separate mbrola package and are not used).
+SOURCE_SPEAKERS_BY_LANG = {
+    "fr": SOURCE_SPEAKERS,
+    "de": tuple(SpeakerProfile(p.name.replace("fr+", "de+"), p.voice.replace("fr+", "de+"), rate=p.rate,
+                               pitch=p.pitch) for p in SOURCE_SPEAKERS),
+    "es": tuple(SpeakerProfile(p.name.replace("fr+", "es+"), p.voice.replace("fr+", "es+"), rate=p.rate,
+                               pitch=p.pitch) for p in SOURCE_SPEAKERS),
+}
+
+
+def source_speakers(lang: str) -> Tuple[SpeakerProfile, ...]:
+    """Source speaker profiles of language ``lang`` (``fr``, ``de``, ``es``).
+
+    Raises:
+        ValueError: for a language without profiles.
+    """
+    try:
+        return SOURCE_SPEAKERS_BY_LANG[lang]
+    except KeyError:
+        raise ValueError(f"no espeak-ng source speakers for language {lang!r}; have {sorted(SOURCE_SPEAKERS_BY_LANG)}")
+
 
 #: The single English target voice.  ``en-us+klatt2`` is the variant an
 #: independent English ASR recognised best; rate and pitch are fixed (no jitter)
