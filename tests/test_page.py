@@ -243,7 +243,9 @@ def test_server_errors_are_shown_as_their_documented_message(browser, server, en
 
 
 def test_denied_microphone_is_explained(playwright, server):  # noqa: F811
-    b = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--deny-permission-prompts"])
+    """A microphone exists (the fake device) but the permission prompt is answered "block"."""
+    b = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--use-fake-device-for-media-stream",
+                                                                   "--deny-permission-prompts"])
     try:
         page = open_page(b, server.http, f"?token={TOKEN}")
         page.click("#mic")

@@ -412,9 +412,9 @@
         for (const w of m.words) {
           const span = document.createElement("span");
           span.className = "w";
-          span.textContent = w + " ";
+          span.textContent = w;
           span.title = `source word, audio up to ${(m.source_ms / 1000).toFixed(2)} s`;
-          b.src.appendChild(span);
+          b.src.append(span, " ");
         }
         es.sourceWordsShown += m.words.length;
         if (m.final) b.el.classList.add("src-final"), b.src.classList.replace("partial", "final");
@@ -427,8 +427,8 @@
         for (const w of m.words) {
           const span = document.createElement("span");
           span.className = "w";
-          span.textContent = w + " ";
-          b.tgt.appendChild(span);
+          span.textContent = w;
+          b.tgt.append(span, " ");
           const textLat = sentAt == null ? null : t - sentAt;
           const word = { word: w, session: sess.index, utterance: m.utterance, source_ms: m.source_ms,
             text_latency_ms: textLat == null ? null : Math.round(textLat), speech_latency_ms: null, span, sentAt };
@@ -632,7 +632,7 @@
       w.span.classList.add("spoken");
       const sub = document.createElement("sub");
       sub.textContent = (lat / 1000).toFixed(1);
-      w.span.insertBefore(sub, w.span.lastChild.nextSibling);
+      w.span.appendChild(sub);
       w.span.title += `; its speech plays ${fmtMs(lat)} after`;
     }
     updateLatency();
@@ -711,7 +711,7 @@
     // the texts without the latency subscripts
     const texts = { tgt: [], src: [] };
     for (const b of r.blocks.values()) {
-      texts.tgt.push([...b.tgt.querySelectorAll(".w")].map((s) => s.lastChild.textContent.trim()).join(" "));
+      texts.tgt.push([...b.tgt.querySelectorAll(".w")].map((s) => s.firstChild.textContent).join(" "));
       texts.src.push(b.src.textContent.replace(/\s+/g, " ").trim());
     }
     const words = r.words.map(({ span, sentAt, ...w }) => w);
@@ -764,7 +764,7 @@
     es.muted = !es.muted;
     if (out) out.gain.value = es.muted ? 0 : 1;
     $("mute").setAttribute("aria-pressed", String(es.muted));
-    $("mute").textContent = es.muted ? "🔇 Unmute" : "🔊 Mute";
+    $("mute").textContent = es.muted ? "Unmute" : "Mute";
   };
   $("download").onclick = download;
   document.addEventListener("dragover", (e) => { e.preventDefault(); document.body.classList.add("dragging"); });
