@@ -18,9 +18,6 @@ from server.protocol import ERRORS
 from test_server import engine, recordings, server  # noqa: F401  (the live server's fixtures, reused)
 
 CHROMIUM = "/usr/bin/chromium"
-pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM),
-                                reason=f"no {CHROMIUM}: Debian's chromium and chromium-driver are needed for the "
-                                       "real-browser tests (bash scripts/setup_env.sh installs them)")
 TOKEN = "s3cret"  # test_server's engine fixture
 FAKE_MEDIA = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream", "--no-sandbox",
               "--autoplay-policy=no-user-gesture-required"]
@@ -80,6 +77,10 @@ def test_alias_measure_detects_aliasing():
 # ------------------------------------------------------------------------------ browser helpers
 @pytest.fixture(scope="module")
 def playwright():
+    """Playwright (PyPI) for Debian's Chromium; every browser test is skipped, saying why, without it."""
+    if not os.path.exists(CHROMIUM):
+        pytest.skip(f"no {CHROMIUM}: Debian's chromium and chromium-driver are needed for the real-browser "
+                    "tests (bash scripts/setup_env.sh installs them)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
