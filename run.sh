@@ -27,6 +27,11 @@ if [ -z "${PROFILE:-}" ]; then
   PROFILE=$($PY -c "import torch; print('gpu' if torch.cuda.is_available() else 'full')")
 fi
 [ -f "configs/profiles/$PROFILE.env" ] || { echo "[run] unknown profile $PROFILE (configs/profiles/*.env)" >&2; exit 2; }
+# LANG_PAIR (fr-en, the default; de-en, es-en): the embedded corpus's pair. Other pairs get their own data
+# and run folders (the profiles append PAIR_SUFFIX, "-de-en" etc.), so pairs never overwrite each other.
+LANG_PAIR="${LANG_PAIR:-fr-en}"
+export LANG_PAIR
+PAIR_SUFFIX=""; [ "$LANG_PAIR" = fr-en ] || PAIR_SUFFIX="-$LANG_PAIR"
 # shellcheck source=configs/profiles/full.env
 . "configs/profiles/$PROFILE.env"
 if [ "$DEVICE" = auto ]; then DEVICE=$($PY -c "import torch; print('cuda' if torch.cuda.is_available() else 'cpu')"); fi
@@ -35,7 +40,7 @@ SUMMARY="$SUMMARY_DIR/summary.json"
 DEMO_DIR="$SUMMARY_DIR/demo"
 MODEL="$T2U_RUN/checkpoints/checkpoint_best.pt"
 mkdir -p "$SUMMARY_DIR"
-echo "[run] profile $PROFILE, device $DEVICE, stages: $STAGES; summary: $SUMMARY"
+echo "[run] profile $PROFILE, pair $LANG_PAIR, device $DEVICE, stages: $STAGES; summary: $SUMMARY"
 export DEVICE
 
 stage() {  # stage NAME [run_summary options] -- command...: skipped when done, recorded, one progress line
