@@ -147,8 +147,11 @@ def test_multichunk_samples_several_lengths_and_decodes_unseen(tiny_data):
     _, task, model, criterion, batch = _setup(tiny_data, ["--multichunk", "--segment-length-choices", "2,4,0"])
     model.train()
     seen = set()
-    for _ in range(20):
+    for update in range(20):  # one length per update (fairseq calls set_num_updates before each step)
+        model.set_num_updates(update)
         _, _, log = criterion(model, batch)
+        _, _, again = criterion(model, batch)  # another batch of the same update (--update-freq, or another rank)
+        assert again["segment_length"] == log["segment_length"]
         seen.add(log["segment_length"])
     assert seen == {2.0, 4.0, 0.0}
     model.eval()

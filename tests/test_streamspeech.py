@@ -132,7 +132,8 @@ def test_mask_sampling_and_errors():
     random.seed(0)
     x = torch.randn(2, 30, 80)
     seen = set()
-    for _ in range(12):
+    for update in range(12):
+        enc.set_num_updates(update)
         enc(x, torch.tensor([30, 25]))
         seen.add(enc.last_segment_length)
     assert seen == {2, 0}

@@ -17,7 +17,6 @@ as in StreamSpeech; the main target of the task is the unit sequence.
 """
 import copy
 import logging
-import random
 from argparse import Namespace
 from typing import Dict, Optional
 
@@ -317,7 +316,7 @@ class EchoStreamModel(StreamingInferenceMixin, FairseqEncoderDecoderModel):
         st_logits = self.st_ctc_decoder(h)
         limits = None
         prefix_prob = getattr(self.args, "mt_prefix_prob", 0.0) or 0.0
-        if self.training and prefix_prob > 0 and random.random() < prefix_prob:
+        if self.training and prefix_prob > 0 and self.encoder.update_rng(1).random() < prefix_prob:
             limits = ctc_frame_limits(st_logits, enc["src_lengths"][0], prev_output_tokens_mt.size(1),
                                       blank=self.st_ctc_decoder.dictionary.bos(),
                                       lag=getattr(self.args, "mt_prefix_lag", 2),

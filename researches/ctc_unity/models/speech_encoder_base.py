@@ -65,16 +65,31 @@ class SegmentedSpeechEncoder(FairseqEncoder):
         self.multichunk = getattr(args, "multichunk", False)
         self.segment_length_choices = parse_segment_lengths(getattr(args, "segment_length_choices", "0"))
         self.last_segment_length: Optional[int] = None  # used in the last forward
+        self.seed = int(getattr(args, "seed", 1) or 1)
+        self.num_updates = 0  # set by fairseq's trainer (BaseFairseqModel.set_num_updates) at every update
+
+    def set_num_updates(self, num_updates: int) -> None:
+        self.num_updates = int(num_updates)
+
+    def update_rng(self, salt: int = 0) -> random.Random:
+        """A random generator seeded by ``(--seed, update number, salt)`` only.
+
+        Every forward of one update draws the same values: on every rank of a distributed run
+        and for every batch of ``--update-freq``, so DDP ranks use the same segment length (the
+        same parameters) in a step, and a run is reproducible (Python's global ``random`` is not
+        seeded by fairseq).
+        """
+        return random.Random((self.seed * 1_000_003 + self.num_updates) * 8 + salt)
 
     def sample_segment_length(self) -> int:
         """The segment length for this forward pass (frames; 0 = full context).
 
         In training with ``multichunk`` a value is drawn uniformly from
-        ``segment_length_choices`` (Python's ``random``, seeded by fairseq per update);
-        otherwise the configured ``segment_length``.
+        ``segment_length_choices`` by :meth:`update_rng`: one value per update, the same on every
+        rank and for every batch of the update; otherwise the configured ``segment_length``.
         """
         if self.training and self.multichunk:
-            return random.choice(self.segment_length_choices)
+            return self.update_rng(0).choice(self.segment_length_choices)
         return self.segment_length
 
     @staticmethod
