@@ -32,13 +32,17 @@ def main(argv=None):
     p.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     p.add_argument("--no-specaugment", action="store_true")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--strict-chars", action="store_true",
+                   help="stop on a dev/test character outside the SentencePiece models (default: map it to <unk>, "
+                        "count and log it; train always stops)")
     a = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s | %(levelname)s | %(name)s | %(message)s",
                         force=True)
     cfg = PrepConfig(raw_dir=a.raw_dir, out_dir=a.out_dir, splits=a.splits, src_vocab_size=a.src_vocab_size,
                      tgt_vocab_size=a.tgt_vocab_size, unit_extractor=a.unit_extractor, n_units=a.n_units,
                      hubert_checkpoint=a.hubert_checkpoint, hubert_layer=a.hubert_layer,
-                     hubert_kmeans=a.hubert_kmeans, workers=a.workers, specaugment=not a.no_specaugment, seed=a.seed)
+                     hubert_kmeans=a.hubert_kmeans, workers=a.workers, specaugment=not a.no_specaugment, seed=a.seed,
+                     strict_chars=a.strict_chars)
     prepare(cfg)
 
 

@@ -139,7 +139,7 @@ def test_malformed_cvss_line_and_missing_tsv(tree, tmp_path):
         fh.write("no-translation-here\n")
     with pytest.raises(ValueError, match=r"dev\.tsv:2"):
         cvss.build_cvss_raw(str(cv), str(cvss_root), str(tmp_path / "raw"), splits=["dev"])
-    (cv / "test.tsv").unlink()
+    (cvss_root / "test.tsv").unlink()  # CVSS-C's split TSV is required (Common Voice's may be validated.tsv)
     with pytest.raises(ValueError, match=r"test\.tsv"):
         cvss.build_cvss_raw(str(cv), str(cvss_root), str(tmp_path / "raw"), splits=["test"])
 
@@ -154,3 +154,16 @@ def test_cli(tree, tmp_path, capsys):
                      "--splits", "train", "dev"]) == 0
     assert (out / "train.tsv").exists() and (out / "dev.tsv").exists() and not (out / "test.tsv").exists()
     assert '"rows": 2' in capsys.readouterr().out
+
+
+def test_common_voice_with_only_validated_tsv(tree, tmp_path):
+    """A Common Voice download with validated.tsv alone: CVSS-C's split TSVs define the splits."""
+    cv, cvss_root = tree
+    for split in ("train", "dev", "test"):
+        (cv / f"{split}.tsv").unlink()
+    summary = cvss.build_cvss_raw(str(cv), str(cvss_root), str(tmp_path / "raw"), durations=False)
+    assert {s: summary[s]["rows"] for s in ("train", "dev", "test")} == {"train": 2, "dev": 1, "test": 2}
+    assert summary["train"]["missing_in_cv"] == 1 and summary["train"]["missing_in_cvss"] == 0
+    (cv / "validated.tsv").unlink()
+    with pytest.raises(ValueError, match=r"train\.tsv.*validated\.tsv"):
+        cvss.build_cvss_raw(str(cv), str(cvss_root), str(tmp_path / "raw2"))

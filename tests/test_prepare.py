@@ -88,6 +88,32 @@ def test_unknown_character_error_names_file_and_line(tiny_data):
         sp.encode("the # cat", "dev.tsv:7")
 
 
+def test_unknown_characters_in_dev_test_become_unk_counted_train_stays_strict(tiny_data, caplog):
+    """Characters the training text lacks ("j'ai 19 ans"): <unk> in dev/test with a per-split count and
+    examples; always an error in train; an error everywhere with strict splits (--strict-chars)."""
+    import logging
+
+    from ctc_unity.datasets.text import pieces_per_split
+
+    sp = SentencePieceText(os.path.join(tiny_data, "tgt_unigram60", "spm_unigram60.model"))
+    pieces = sp.encode("the # cat", strict=False)
+    assert "<unk>" in pieces and pieces == [p for p in pieces if p]
+    texts = {"train": ["the cat"], "dev": ["the cat", "the # cat 19"], "test": ["the cat"]}
+    sources = {s: f"{s}.tsv" for s in texts}
+    report = {}
+    with caplog.at_level(logging.WARNING):
+        out = pieces_per_split(sp, texts, sources, strict_splits=("train",), report=report)
+    assert "<unk>" in out["dev"][1].split() and "<unk>" not in out["dev"][0].split()
+    assert out["dev"][0] == " ".join(sp.encode("the cat"))
+    assert report["dev"]["sentences"] == 1 and report["dev"]["characters"]["#"] == 1
+    assert report["dev"]["examples"] == [["dev.tsv:3", "the # cat 19"]] and "test" not in report
+    assert "dev: 1 of 2 sentence(s)" in caplog.text and "<unk>" in caplog.text
+    with pytest.raises(UnknownTokenError, match=r"dev.tsv:3"):
+        pieces_per_split(sp, texts, sources)  # strict everywhere (--strict-chars)
+    with pytest.raises(UnknownTokenError, match=r"train.tsv:2"):
+        pieces_per_split(sp, {"train": ["the # cat"]}, sources, strict_splits=("train",))
+
+
 # --------------------------------------------------------------------------- bad input
 def _write_raw(tmp_path, rows, columns=corpus.RAW_COLUMNS):
     raw = tmp_path / "raw"

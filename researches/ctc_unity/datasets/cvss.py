@@ -8,7 +8,8 @@ layout StreamSpeech's scripts expect:
 * Common Voice root (``cv_root``, e.g. ``cv-corpus-X/fr``): ``clips/<name>.mp3``
   and Common Voice TSVs with a header (``client_id  path  sentence ...``;
   ``path`` is the mp3 file name): ``train.tsv``, ``dev.tsv``, ``test.tsv``
-  and optionally ``validated.tsv``.
+  and optionally ``validated.tsv`` (``validated.tsv`` alone is enough: CVSS-C's split
+  TSVs say which clip belongs to which split).
 * CVSS-C root for the language pair (``cvss_root``, e.g. ``cvss-c/fr-en``):
   ``train.tsv``, ``dev.tsv``, ``test.tsv`` *without* header, lines
   ``<mp3 name> \\t <English translation>``; target speech in
@@ -153,9 +154,17 @@ def build_cvss_raw(
     clips = os.path.join(cv_root, "clips")
 
     for split in splits:
-        for path in (os.path.join(cv_root, f"{split}.tsv"), os.path.join(cvss_root, f"{split}.tsv")):
-            if not os.path.isfile(path):
-                raise ValueError(f"required TSV not found: {path}")
+        path = os.path.join(cvss_root, f"{split}.tsv")
+        if not os.path.isfile(path):
+            raise ValueError(f"required TSV not found: {path}")
+    # Common Voice metadata: the split TSVs and/or validated.tsv (a download may hold only validated.tsv;
+    # CVSS-C's own split TSVs say which clip is in which split)
+    have_cv = [n for n in dict.fromkeys([*splits, *_CV_METADATA_TSVS])
+               if os.path.isfile(os.path.join(cv_root, f"{n}.tsv"))]
+    if not have_cv or ("validated" not in have_cv and not all(s in have_cv for s in splits)):
+        missing = [os.path.join(cv_root, f"{s}.tsv") for s in splits if s not in have_cv]
+        raise ValueError(f"required TSV not found: {missing[0] if missing else cv_root} "
+                         f"(Common Voice needs its split TSVs or validated.tsv)")
 
     cv_by_file: Dict[str, Dict[str, Dict[str, str]]] = {}
     cv_index: Dict[str, Dict[str, str]] = {}

@@ -83,6 +83,9 @@ class PrepConfig:
     seed: int = 0
     vocoder_checkpoint: Optional[str] = None
     vocoder_config: Optional[str] = None
+    #: characters outside the SentencePiece models are an error in every split (default: only in
+    #: train, whose text trained the models; in dev/test they become <unk>, counted and logged)
+    strict_chars: bool = False
 
 
 def _check_rows(rows: List[Dict[str, str]], tsv: str) -> None:
@@ -205,12 +208,14 @@ def _text(cfg: PrepConfig, rows, side: str, vocab_size: int) -> Dict:
     model = SentencePieceText(prefix + ".model")
     texts = {s: [r[col] for r in items] for s, items in rows.items()}
     sources = {s: os.path.join(cfg.raw_dir, f"{s}.tsv") for s in rows}
-    pieces = pieces_per_split(model, texts, sources)
+    unknown: Dict[str, Dict] = {}
+    pieces = pieces_per_split(model, texts, sources, strict_splits=None if cfg.strict_chars else ("train",),
+                              report=unknown)
     for split, items in rows.items():
         write_raw_tsv(os.path.join(folder, f"{split}.tsv"),
                       [{"id": r["id"], "tgt_text": p} for r, p in zip(items, pieces[split])], ("id", "tgt_text"))
     return {"folder": os.path.basename(folder), "dict": os.path.join(os.path.basename(folder), f"spm_unigram{vocab_size}.txt"),
-            "model": prefix + ".model", "pieces": pieces, "size": model.sp.get_piece_size()}
+            "model": prefix + ".model", "pieces": pieces, "size": model.sp.get_piece_size(), "unknown": unknown}
 
 
 def _build_extractor(cfg: PrepConfig, rows, audio_info):
@@ -304,6 +309,7 @@ def _stats(rows, audio_info, units, src, tgt, n_units) -> Dict:
             "speakers": len({r.get("speaker", "") for r in items}),
         }
     stats["units_per_tgt_state_max"] = round(max_ratio, 2)
+    stats["unknown_characters"] = {"src": src.get("unknown", {}), "tgt": tgt.get("unknown", {})}
     stats["suggested_ctc_upsample_rate"] = int(np.ceil(max_ratio * 1.25))
     return stats
 
@@ -315,7 +321,9 @@ def prepare(cfg: PrepConfig) -> Dict:
         FileNotFoundError: raw manifests missing.
         ValueError: bad rows (missing column / empty value, naming file and line), unusable
             audio (:class:`AudioError` names the file), characters outside the SentencePiece
-            model (:class:`UnknownTokenError` names the file and line).
+            model in train, or in any split with ``strict_chars`` (:class:`UnknownTokenError` names
+            the file and line; otherwise dev/test characters outside it become ``<unk>``, counted per
+            split in the log and in ``data_stats.json``'s ``unknown_characters``).
     """
     os.makedirs(cfg.out_dir, exist_ok=True)
     rows = _load_splits(cfg)

@@ -6,7 +6,8 @@ SentencePiece model ``<prefix>.model`` plus the fairseq dictionary ``<prefix>.tx
 import logging
 import os
 import re
-from typing import Dict, List, Sequence
+from collections import Counter
+from typing import Dict, List, Optional, Sequence
 
 import sentencepiece as spm
 
@@ -98,21 +99,29 @@ class SentencePieceText:
         self.known_chars = set("".join(p for p in pieces if not (p.startswith("<") and p.endswith(">"))))
         self.known_chars.discard("\u2581")
 
-    def encode(self, text: str, where: str = "") -> List[str]:
+    def unknown_chars(self, text: str) -> List[str]:
+        """The characters of ``text`` outside the model (sorted, each once; whitespace ignored)."""
+        return sorted({c for c in text if not c.isspace() and c not in self.known_chars})
+
+    def encode(self, text: str, where: str = "", strict: bool = True) -> List[str]:
         """Pieces of ``text``.
 
         Args:
             text: one sentence.
             where: location for error messages (e.g. ``"data/raw/dev.tsv:12"``).
+            strict: refuse characters outside the model; ``False`` maps them to ``<unk>``
+                (SentencePiece's unknown piece, which the fairseq dictionary maps to its unk index).
 
         Raises:
-            UnknownTokenError: naming ``where`` and the characters outside the model.
+            UnknownTokenError: (``strict``) naming ``where`` and the characters outside the model.
         """
-        unknown = sorted({c for c in text if not c.isspace() and c not in self.known_chars})
-        if unknown:
+        unknown = self.unknown_chars(text)
+        if unknown and strict:
             raise UnknownTokenError(
                 f"{where}: characters {unknown} are not in the SentencePiece model {self.model_path} "
                 f"(text: {text!r})")
+        if unknown:
+            return [self.sp.id_to_piece(i) for i in self.sp.encode(text)]  # unknown runs -> "<unk>"
         return self.sp.encode(text, out_type=str)
 
     def decode(self, pieces: Sequence[str]) -> str:
@@ -120,9 +129,37 @@ class SentencePieceText:
         return self.sp.decode(list(pieces))
 
 
-def pieces_per_split(model: SentencePieceText, texts: Dict[str, List[str]], sources: Dict[str, str]) -> Dict[str, List[str]]:
-    """Encode ``{split: [text]}`` to space-joined pieces; errors name ``sources[split]`` and the row."""
+def pieces_per_split(model: SentencePieceText, texts: Dict[str, List[str]], sources: Dict[str, str],
+                     strict_splits: Optional[Sequence[str]] = None,
+                     report: Optional[Dict[str, Dict]] = None) -> Dict[str, List[str]]:
+    """Encode ``{split: [text]}`` to space-joined pieces; errors name ``sources[split]`` and the row.
+
+    Args:
+        strict_splits: splits where a character outside the model is an error
+            (:class:`UnknownTokenError`); ``None``: every split. In the other splits such
+            characters become ``<unk>``, and each split's count is logged with examples.
+        report: if given, filled with ``{split: {"sentences", "characters": {char: count},
+            "examples": [(where, text)]}}`` for the splits that had unknown characters.
+    """
     out = {}
     for split, items in texts.items():
-        out[split] = [" ".join(model.encode(t, f"{sources[split]}:{i + 2}")) for i, t in enumerate(items)]
+        strict = strict_splits is None or split in strict_splits
+        encoded, counts, examples, n_sent = [], Counter(), [], 0
+        for i, t in enumerate(items):
+            where = f"{sources[split]}:{i + 2}"
+            unknown = model.unknown_chars(t)
+            if unknown and not strict:
+                n_sent += 1
+                counts.update(c for c in t if c in unknown)
+                if len(examples) < 3:
+                    examples.append((where, t))
+            encoded.append(" ".join(model.encode(t, where, strict=strict)))
+        out[split] = encoded
+        if n_sent:
+            logger.warning(f"{split}: {n_sent} of {len(items)} sentence(s) have characters outside "
+                           f"{os.path.basename(model.model_path)}, mapped to <unk>: "
+                           f"{dict(counts.most_common(20))}; e.g. " + "; ".join(f"{w} {t!r}" for w, t in examples))
+            if report is not None:
+                report[split] = {"sentences": n_sent, "characters": dict(counts.most_common()),
+                                 "examples": [list(e) for e in examples]}
     return out
