@@ -104,6 +104,20 @@ def weighted(rng: random.Random, items: Sequence, weights: Sequence[float]):
     return rng.choices(items, weights=weights, k=1)[0]
 
 
+def tense_tags(tense: str, neg: bool, question: bool) -> Set[str]:
+    """Phenomenon tags of a clause's tense (``past``/``fut``), negation and question."""
+    tags = set()
+    if tense == "past":
+        tags.add("past_tense")
+    elif tense == "fut":
+        tags.add("future_tense")
+    if neg:
+        tags.add("negation")
+    if question:
+        tags.add("question")
+    return tags
+
+
 def clause_counts(min_words: int, max_words: int) -> Tuple[Tuple[int, ...], Tuple[float, ...]]:
     """Clause-count distribution adapted to the requested sentence length range."""
     if max_words < 8:

@@ -28,7 +28,7 @@ from __future__ import annotations
 import random
 from typing import FrozenSet, List, Optional, Set, Tuple
 
-from .base import read_lexicon, weighted
+from .base import read_lexicon, tense_tags, weighted
 from .english import en_article_fix, en_verb_group
 
 SRC = "es"
@@ -209,15 +209,7 @@ def _clause(rng: random.Random, mode: str = "decl") -> Tuple[List[str], List[str
     else:
         es = wh.split() + clitic + [fin] + subj_es + obj_es + es_tail
         en = _WH[wh] + en
-    if tense == "past":
-        tags.add("past_tense")
-    elif tense == "fut":
-        tags.add("future_tense")
-    if neg:
-        tags.add("negation")
-    if question:
-        tags.add("question")
-    return es, en, tags
+    return es, en, tags | tense_tags(tense, neg, question)
 
 
 def sample_sentence(rng: random.Random, n_clauses: int) -> Tuple[List[str], List[str], Set[str]]:

@@ -46,6 +46,7 @@ from dataclasses import dataclass
 from typing import Dict, FrozenSet, List, Optional, Sequence, Set, Tuple
 
 from .base import read_lexicon
+from .base import tense_tags as _tense_tags
 from .base import weighted as _weighted
 from .english import be_en as _be_en
 from .english import en_article_fix as _en_article_fix
@@ -1012,19 +1013,6 @@ def _add_time(
     en += t_en
     tags |= t_tags
     return len(t_fr), len(t_en)
-
-
-def _tense_tags(tense: str, neg: bool, question: bool) -> Set[str]:
-    tags = set()
-    if tense == "past":
-        tags.add("past_tense")
-    elif tense == "fut":
-        tags.add("future_tense")
-    if neg:
-        tags.add("negation")
-    if question:
-        tags.add("question")
-    return tags
 
 
 def _pred_adj(rng: random.Random, subj: _Subj) -> Tuple[str, str, bool]:
