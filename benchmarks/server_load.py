@@ -54,6 +54,8 @@ def start_server(args, port: int, max_sessions: int):
            "--max-sessions", str(max_sessions), "--max-backlog-ms", str(args.max_backlog_ms)]
     if args.vocoder:
         cmd += ["--vocoder", args.vocoder]
+    if args.data_dir:
+        cmd += ["--data-dir", args.data_dir]
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=open(args.out + ".server.log", "w"))
     import httpx
 
@@ -206,6 +208,7 @@ def soak(args, wavs, port):
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", required=True)
+    p.add_argument("--data-dir", help="prepared data folder (default: the checkpoint's)")
     p.add_argument("--vocoder")
     p.add_argument("--wavs", required=True, help="a wav_list.txt (one recording per line)")
     p.add_argument("--sessions", default="1,2,4,8,16")
