@@ -294,7 +294,8 @@ def test_a_sentence_that_never_ends_is_closed_by_force(bundle, wavs):
 
 def test_ten_minute_stream_keeps_state_and_step_time_bounded(bundle, tiny_data, vocoder):
     """10 minutes (one minute of test utterances with 0.3-2 s pauses, ten times) through one
-    session: carried state in minute 10 (median and largest) within 1.2x of minute 1, and per-push
+    session: carried state in minute 10 within 1.2x of minute 1 (median; largest: minutes 9-10 vs
+    1-2), and per-push
     time of the last 10% <= 1.2x the first 10% (benchmarks/policy_timing.py's measurement). The
     state is bounded by the sentence; sentences are capped at 3 s here so that every minute's
     sentences are alike and the minutes compare like with like (the tiny model's own sentence
@@ -310,8 +311,8 @@ def test_ten_minute_stream_keeps_state_and_step_time_bounded(bundle, tiny_data, 
     session = StreamingSession(bundle, SessionOptions(policy="word", segment_ms=320, max_sentence_ms=3000), vocoder)
     r = bench.measure(session, stream, 5120)
     print(f"\n[bounded] pushes={len(r['push_ms'])} state minute1={r['state_first_minute']} B "
-          f"minute10={r['state_last_minute']} B ({r['state_ratio']}x; largest {r['state_max_first_minute']} -> "
-          f"{r['state_max_last_minute']} B, {r['state_max_ratio']}x); median push first10%={r['first10_median_ms']} ms "
+          f"minute10={r['state_last_minute']} B ({r['state_ratio']}x; largest, minutes 1-2 -> 9-10: "
+          f"{r['state_max_first_minutes']} -> {r['state_max_last_minutes']} B, {r['state_max_ratio']}x); median push first10%={r['first10_median_ms']} ms "
           f"last10%={r['last10_median_ms']} ms ({r['time_ratio']}x); words={r['words']} ends={r['sentence_ends']}")
     assert r["state_ratio"] <= 1.2 and r["state_max_ratio"] <= 1.2
     assert r["time_ratio"] <= 1.2
