@@ -128,9 +128,12 @@ def load(args, wavs, port):
             peak = [idle]
             url = f"ws://127.0.0.1:{port}/v1/s2st"
 
-            results = asyncio.run(sampling_rss(proc.pid, peak, 0.5, asyncio.gather(*[
-                stream(url, a, speed=1.0, frame_ms=100, start={"policy": "word", "segment_ms": 320})
-                for a in audios])))
+            async def sessions():
+                return await asyncio.gather(*[
+                    stream(url, a, speed=1.0, frame_ms=100, start={"policy": "word", "segment_ms": 320})
+                    for a in audios])
+
+            results = asyncio.run(sampling_rss(proc.pid, peak, 0.5, sessions()))
         finally:
             proc.terminate()
             proc.wait(timeout=30)
