@@ -38,7 +38,6 @@ class PolicyView:
         sentence_st_words: complete words among them (the last word never counts: the ST-CTC
             prefix goes on).
         sentence_frames: encoder frames (40 ms) of the current sentence.
-        committed: target subwords committed in the current sentence.
     """
 
     source_finished: bool
@@ -48,7 +47,6 @@ class PolicyView:
     sentence_st_tokens: int
     sentence_st_words: int
     sentence_frames: int
-    committed: int
 
 
 class Policy:

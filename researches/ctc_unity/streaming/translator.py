@@ -178,8 +178,7 @@ class IncrementalTranslator:
                           asr_tokens=self.n_asr_tokens, st_tokens=self.n_st_tokens,
                           sentence_st_tokens=len(self.sentence_st),
                           sentence_st_words=complete_words(pieces, False),
-                          sentence_frames=self.n_encoder_frames - self.sentence_start,
-                          committed=len(self.committed))
+                          sentence_frames=self.n_encoder_frames - self.sentence_start)
 
     # ------------------------------------------------------------------ target side
     @torch.no_grad()
