@@ -29,9 +29,10 @@ fi
 [ -f "configs/profiles/$PROFILE.env" ] || { echo "[run] unknown profile $PROFILE (configs/profiles/*.env)" >&2; exit 2; }
 # LANG_PAIR (fr-en, the default; de-en, es-en): the embedded corpus's pair. Other pairs get their own data
 # and run folders (the profiles append PAIR_SUFFIX, "-de-en" etc.), so pairs never overwrite each other.
-LANG_PAIR="${LANG_PAIR:-fr-en}"
+DEFAULT_LANG_PAIR=$($PY -c "from ctc_unity.datasets.grammars import DEFAULT_LANG_PAIR as p; print(p)")
+LANG_PAIR="${LANG_PAIR:-$DEFAULT_LANG_PAIR}"
 export LANG_PAIR
-PAIR_SUFFIX=""; [ "$LANG_PAIR" = fr-en ] || PAIR_SUFFIX="-$LANG_PAIR"
+PAIR_SUFFIX=""; [ "$LANG_PAIR" = "$DEFAULT_LANG_PAIR" ] || PAIR_SUFFIX="-$LANG_PAIR"
 # shellcheck source=configs/profiles/full.env
 . "configs/profiles/$PROFILE.env"
 if [ "$DEVICE" = auto ]; then DEVICE=$($PY -c "import torch; print('cuda' if torch.cuda.is_available() else 'cpu')"); fi

@@ -1,4 +1,4 @@
-"""Translate a recording as it streams: French speech in, English speech + text out.
+"""Translate a recording as it streams: source speech in (the model's language), English speech + text out.
 
     echostream-demo --model runs/echostream_cpu_t2u/checkpoints/checkpoint_best.pt \\
         --input speech.mp3 --output out.wav [--policy word] [--segment-ms 320] [--realtime]

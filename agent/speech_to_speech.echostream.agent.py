@@ -1,4 +1,4 @@
-"""EchoStream SimulEval agent: simultaneous speech-to-speech translation (French speech -> English speech).
+"""EchoStream SimulEval agent: simultaneous speech-to-speech translation (source speech -> English speech).
 
     simuleval --agent agent/speech_to_speech.echostream.agent.py --model-path CKPT --source-segment-size 320 \
         --source data/embedded/s2st/simuleval/test/wav_list.txt --target data/embedded/s2st/simuleval/test/target.txt \

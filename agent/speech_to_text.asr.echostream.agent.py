@@ -1,4 +1,4 @@
-"""EchoStream SimulEval agent: streaming ASR (French speech -> French text) from the ASR-CTC head.
+"""EchoStream SimulEval agent: streaming ASR (source speech -> source transcript) from the ASR-CTC head.
 
     simuleval --agent agent/speech_to_text.asr.echostream.agent.py --model-path CKPT --source-segment-size 320 \
         --source data/embedded/s2st/simuleval/test/wav_list.txt --target data/embedded/s2st/simuleval/test/target.txt \

@@ -1,4 +1,4 @@
-"""EchoStream SimulEval agent: simultaneous speech-to-text translation (French speech -> English text).
+"""EchoStream SimulEval agent: simultaneous speech-to-text translation (source speech -> English text).
 
     simuleval --agent agent/speech_to_text.s2tt.echostream.agent.py --model-path CKPT --source-segment-size 320 \
         --source data/embedded/s2st/simuleval/test/wav_list.txt --target data/embedded/s2st/simuleval/test/target.txt \

@@ -70,12 +70,12 @@ def encoder_args(config: str, encoder: str, segment_length: int) -> Namespace:
     Raises:
         ValueError: on an unknown config or encoder.
     """
-    from ctc_unity.models import echostream as es
+    from ctc_unity.models import echostream as ours
     from ctc_unity.models import streamspeech as ss
 
     table = {
-        ("echostream", "tiny"): es.echostream_tiny, ("echostream", "cpu"): es.echostream_base,
-        ("echostream", "paper"): es.echostream_paper, ("streamspeech", "tiny"): ss.streamspeech_tiny,
+        ("echostream", "tiny"): ours.echostream_tiny, ("echostream", "cpu"): ours.echostream_base,
+        ("echostream", "paper"): ours.echostream_paper, ("streamspeech", "tiny"): ss.streamspeech_tiny,
         ("streamspeech", "cpu"): ss.streamspeech_base, ("streamspeech", "paper"): ss.streamspeech_paper,
     }
     if (encoder, config) not in table:

@@ -5,7 +5,7 @@ Examples (from the repository root)::
 
     python preprocess_scripts/build_corpus.py                       # grammar, 10000/300/300
     python preprocess_scripts/build_corpus.py --n-train 200 --n-dev 20 --n-test 20 --out-dir /tmp/c
-    python preprocess_scripts/build_corpus.py --source tsv --tsv fra.tsv --fr-col 1 --en-col 0 --normalize
+    python preprocess_scripts/build_corpus.py --source tsv --tsv fra.tsv --src-col 1 --tgt-col 0 --normalize
     python preprocess_scripts/build_corpus.py --lang-pair de-en --out-dir data/embedded-de-en/raw
 
 Output layout: see researches/ctc_unity/datasets/corpus.py.  Audio paths in the
@@ -22,6 +22,7 @@ import time
 
 
 from ctc_unity.datasets import corpus  # noqa: E402
+from ctc_unity.datasets.grammars import DEFAULT_LANG_PAIR, LANG_PAIRS  # noqa: E402
 
 logger = logging.getLogger("build_corpus")
 
@@ -30,14 +31,15 @@ def parse_args(argv=None):
     """Parse command-line arguments (see ``--help``)."""
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--out-dir", default="data/embedded/raw", help="output directory (default: %(default)s)")
-    p.add_argument("--lang-pair", default=os.environ.get("LANG_PAIR") or "fr-en",
-                   choices=("fr-en", "de-en", "es-en"),
+    p.add_argument("--lang-pair", default=os.environ.get("LANG_PAIR") or DEFAULT_LANG_PAIR,
+                   choices=LANG_PAIRS,
                    help="grammar and source voices (default: $LANG_PAIR or %(default)s)")
     p.add_argument("--source", choices=("grammar", "tsv"), default="grammar", help="text source (default: %(default)s)")
     p.add_argument("--tsv", help="parallel TSV file (with --source tsv)")
-    p.add_argument("--fr-col", "--src-col", dest="fr_col", type=int, default=0,
+    p.add_argument("--src-col", dest="src_col", type=int, default=0,
                    help="0-based source-language column of --tsv (default: %(default)s)")
-    p.add_argument("--en-col", type=int, default=1, help="0-based English column of --tsv (default: %(default)s)")
+    p.add_argument("--tgt-col", dest="tgt_col", type=int, default=1,
+                   help="0-based English (target) column of --tsv (default: %(default)s)")
     p.add_argument("--normalize", action="store_true", help="lower-case and strip punctuation of TSV text")
     p.add_argument("--n-train", type=int, default=10000, help="train pairs (default: %(default)s; with --source tsv "
                    "an upper bound: train keeps at most this many of the pairs not in dev/test, 0 = all)")
@@ -89,7 +91,7 @@ def main(argv=None) -> int:
                                        min_words=args.min_words, max_words=args.max_words,
                                        lang_pair=args.lang_pair)
     else:
-        pairs = corpus.read_parallel_tsv(args.tsv, fr_col=args.fr_col, en_col=args.en_col, normalize=args.normalize)
+        pairs = corpus.read_parallel_tsv(args.tsv, src_col=args.src_col, tgt_col=args.tgt_col, normalize=args.normalize)
         logger.info("read %d pairs from %s", len(pairs), args.tsv)
         splits = corpus.split_tsv_pairs(pairs, args.n_dev, args.n_test, seed=args.seed)
         if args.n_train > 0:

@@ -1,10 +1,13 @@
 #!/usr/bin/env python
-"""Convert CVSS-C (fr-en) + Common Voice (fr) into EchoStream raw manifests.
+"""Convert CVSS-C (any X -> En pair: fr-en, de-en, es-en, ...) + Common Voice (X) into EchoStream raw manifests.
 
 Example (from the repository root)::
 
-    python preprocess_scripts/prep_cvss_raw.py --cv-root /data/cv-corpus-4/fr \\
-        --cvss-root /data/cvss-c/fr-en --out-dir data/cvss_c/raw
+    python preprocess_scripts/prep_cvss_raw.py --cv-root /data/cv-corpus-4/de \\
+        --cvss-root /data/cvss-c/de-en --out-dir data/cvss-de-en/raw
+
+The pair comes from the CVSS-C folder name or the clip names (``--lang-pair`` gives it); it
+is recorded in ``corpus_stats.json`` and from there in the prepared data config.
 
 Writes ``<out-dir>/<split>.tsv`` (absolute audio paths, see
 researches/ctc_unity/datasets/cvss.py) and ``<out-dir>/corpus_stats.json``.
@@ -27,6 +30,8 @@ def parse_args(argv=None):
     p.add_argument("--out-dir", required=True, help="output directory for <split>.tsv")
     p.add_argument("--splits", nargs="+", default=["train", "dev", "test"], help="splits (default: %(default)s)")
     p.add_argument("--normalize", action="store_true", help="lower-case and strip punctuation of both texts")
+    p.add_argument("--lang-pair", default=None,
+                   help="<source>-en pair of the tree (default: from the CVSS-C folder name or the clip names)")
     p.add_argument("--no-durations", action="store_true", help="leave tgt_duration empty (skip WAV header reads)")
     return p.parse_args(argv)
 
@@ -37,7 +42,8 @@ def main(argv=None) -> int:
                         force=True)
     args = parse_args(argv)
     summary = cvss.build_cvss_raw(args.cv_root, args.cvss_root, args.out_dir, splits=args.splits,
-                                  normalize=args.normalize, durations=not args.no_durations)
+                                  normalize=args.normalize, durations=not args.no_durations,
+                                  lang_pair=args.lang_pair)
     print(json.dumps(summary, indent=2))
     return 0
 

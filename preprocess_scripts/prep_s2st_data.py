@@ -35,6 +35,8 @@ def main(argv=None):
     p.add_argument("--strict-chars", action="store_true",
                    help="stop on a dev/test character outside the SentencePiece models (default: map it to <unk>, "
                         "count and log it; train always stops)")
+    p.add_argument("--lang-pair", default=None,
+                   help="<source>-<target> of the data (default: lang_pair of <raw-dir>/corpus_stats.json)")
     a = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s | %(levelname)s | %(name)s | %(message)s",
                         force=True)
@@ -42,7 +44,7 @@ def main(argv=None):
                      tgt_vocab_size=a.tgt_vocab_size, unit_extractor=a.unit_extractor, n_units=a.n_units,
                      hubert_checkpoint=a.hubert_checkpoint, hubert_layer=a.hubert_layer,
                      hubert_kmeans=a.hubert_kmeans, workers=a.workers, specaugment=not a.no_specaugment, seed=a.seed,
-                     strict_chars=a.strict_chars)
+                     strict_chars=a.strict_chars, lang_pair=a.lang_pair)
     prepare(cfg)
 
 

@@ -6,8 +6,9 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 PY=.venv/bin/python
-LANG_PAIR="${LANG_PAIR:-fr-en}"
-if [ "$LANG_PAIR" = fr-en ]; then DATA_ROOT="${DATA_ROOT:-data/embedded}"; else DATA_ROOT="${DATA_ROOT:-data/embedded-$LANG_PAIR}"; fi
+DEFAULT_LANG_PAIR=$($PY -c "from ctc_unity.datasets.grammars import DEFAULT_LANG_PAIR as p; print(p)")
+LANG_PAIR="${LANG_PAIR:-$DEFAULT_LANG_PAIR}"
+if [ "$LANG_PAIR" = "$DEFAULT_LANG_PAIR" ]; then DATA_ROOT="${DATA_ROOT:-data/embedded}"; else DATA_ROOT="${DATA_ROOT:-data/embedded-$LANG_PAIR}"; fi
 WORKERS="${WORKERS:-$(nproc)}"
 t0=$(date +%s)
 if [ ! -f "$DATA_ROOT/raw/corpus_stats.json" ]; then

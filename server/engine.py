@@ -127,7 +127,7 @@ class Engine:
 
         c = self.config
         return {"protocol": PROTOCOL, "model": c.model or "(given)", "vocoder": self.vocoder_name,
-                "languages": {"source": "fr", "target": "en"}, "policies": sorted(POLICIES),
+                "languages": self.bundle.languages, "policies": sorted(POLICIES),
                 "encodings": list(ENCODINGS), "outputs": list(OUTPUTS), "limits": c.limits(),
                 "sessions": {"active": self.active, "max": c.max_sessions, "served": self.served},
                 "closes": dict(self.closes), "workers": self.workers, "torch_threads": self.torch_threads,

@@ -46,7 +46,7 @@ def tiny(tmp_path_factory):
 def test_split_sizes_and_tsv_columns(tiny):
     out, splits, stats = tiny
     assert stats["synthesized_files"] == 2 * sum(SPLIT_SIZES.values())
-    speaker_names = {p.name for p in tts.SOURCE_SPEAKERS}
+    speaker_names = {p.name for p in tts.source_speakers("fr")}
     for split, n in SPLIT_SIZES.items():
         rows = read_tsv(out / f"{split}.tsv")
         assert tuple(rows[0]) == corpus.RAW_COLUMNS  # the header, in order
@@ -55,7 +55,7 @@ def test_split_sizes_and_tsv_columns(tiny):
             assert row["id"] == f"{split}_{i:06d}"
             assert row["src_audio"] == f"wav/src/{row['id']}.wav"
             assert row["tgt_audio"] == f"wav/tgt/{row['id']}.wav"
-            assert row["src_text"] == pair.fr.strip() and row["tgt_text"] == pair.en.strip()
+            assert row["src_text"] == pair.src.strip() and row["tgt_text"] == pair.tgt.strip()
             assert row["phenomena"] == corpus.PHENOMENA_SEP.join(pair.phenomena)
             assert row["speaker"] in speaker_names
     # load_raw_tsv resolves the relative paths against the TSV directory
@@ -111,14 +111,14 @@ def test_speaker_assignment_is_deterministic(tiny):
     out, _, _ = tiny
     rows = read_tsv(out / "train.tsv")
     for row in rows:
-        assert row["speaker"] == corpus.speaker_for_utterance(0, row["id"]).name
-    a = [corpus.speaker_for_utterance(0, f"train_{i:06d}") for i in range(40)]
-    b = [corpus.speaker_for_utterance(0, f"train_{i:06d}") for i in range(40)]
-    c = [corpus.speaker_for_utterance(1, f"train_{i:06d}") for i in range(40)]
+        assert row["speaker"] == corpus.speaker_for_utterance(0, row["id"], "fr").name
+    a = [corpus.speaker_for_utterance(0, f"train_{i:06d}", "fr") for i in range(40)]
+    b = [corpus.speaker_for_utterance(0, f"train_{i:06d}", "fr") for i in range(40)]
+    c = [corpus.speaker_for_utterance(1, f"train_{i:06d}", "fr") for i in range(40)]
     assert a == b and a != c
     assert len({s.name for s in a}) >= 4
     for s in a:  # jitter stays within +-10 % rate and +-8 pitch of the base profile
-        base = next(p for p in tts.SOURCE_SPEAKERS if p.name == s.name)
+        base = next(p for p in tts.source_speakers("fr") if p.name == s.name)
         assert abs(s.rate - base.rate) <= 0.1 * base.rate + 1
         assert abs(s.pitch - base.pitch) <= 8
 
@@ -145,7 +145,7 @@ def test_resume_only_resynthesises_missing_and_stale(tiny, tmp_path):
     # a changed sentence for an existing id makes its (now stale) WAV be re-synthesised
     changed = dict(splits)
     first = splits["dev"][0]
-    changed["dev"] = [SimpleNamespace(fr="le chat dort", en=first.en, phenomena=first.phenomena)]
+    changed["dev"] = [SimpleNamespace(src="le chat dort", tgt=first.tgt, phenomena=first.phenomena)]
     changed["dev"] += list(splits["dev"][1:])
     before = {p: p.stat().st_mtime_ns for p in out.rglob("*.wav")}
     stats = corpus.build_corpus(str(out), changed, workers=1, seed=0, progress=False)
@@ -167,15 +167,15 @@ def test_read_parallel_tsv_columns_and_normalize(tmp_path):
         "Hello!\tBonjour !\tduplicate\n",
         encoding="utf-8",
     )
-    raw = corpus.read_parallel_tsv(str(path), fr_col=1, en_col=0)
-    assert [(p.fr, p.en) for p in raw] == [
+    raw = corpus.read_parallel_tsv(str(path), src_col=1, tgt_col=0)
+    assert [(p.src, p.tgt) for p in raw] == [
         ("Bonjour !", "Hello!"),
         ("C’est l'été, n'est-ce pas ?", "It's summer, isn't it?"),
         ("Bonjour !", "Hello!"),
     ]
     assert all(tuple(p.phenomena) == () for p in raw)
-    norm = corpus.read_parallel_tsv(str(path), fr_col=1, en_col=0, normalize=True)
-    assert (norm[1].fr, norm[1].en) == ("c'est l'été n'est-ce pas", "it's summer isn't it")
+    norm = corpus.read_parallel_tsv(str(path), src_col=1, tgt_col=0, normalize=True)
+    assert (norm[1].src, norm[1].tgt) == ("c'est l'été n'est-ce pas", "it's summer isn't it")
 
 
 def test_read_parallel_tsv_bad_row_names_file_and_line(tmp_path):
@@ -184,7 +184,7 @@ def test_read_parallel_tsv_bad_row_names_file_and_line(tmp_path):
     with pytest.raises(ValueError, match=r"bad\.tsv:3"):
         corpus.read_parallel_tsv(str(path))
     with pytest.raises(ValueError):
-        corpus.read_parallel_tsv(str(path), fr_col=0, en_col=0)
+        corpus.read_parallel_tsv(str(path), src_col=0, tgt_col=0)
 
 
 def test_split_tsv_pairs_dedupes_and_is_disjoint(tmp_path):
@@ -244,11 +244,15 @@ def test_synthesize_errors_name_text_and_voice(tmp_path, monkeypatch):
 
 
 def test_speaker_profiles():
-    assert len(tts.SOURCE_SPEAKERS) >= 6
-    assert len({p.voice for p in tts.SOURCE_SPEAKERS}) == len(tts.SOURCE_SPEAKERS)
-    assert all(p.voice.startswith("fr") for p in tts.SOURCE_SPEAKERS)
+    speakers = tts.source_speakers("fr")
+    assert len(speakers) >= 6
+    assert len({p.voice for p in speakers}) == len(speakers)
+    assert all(p.voice.startswith("fr+") and p.name == p.voice for p in speakers)
     assert tts.TARGET_SPEAKER.voice == "en-us+klatt2"
     rng1, rng2 = random.Random(5), random.Random(5)
-    assert tts.draw_source_speaker(rng1) == tts.draw_source_speaker(rng2)
+    assert tts.draw_source_speaker(rng1, speakers) == tts.draw_source_speaker(rng2, speakers)
+    for bad in ("", "fr+m3"):
+        with pytest.raises(ValueError, match="bare espeak-ng voice"):
+            tts.source_speakers(bad)
     with pytest.raises(ValueError):
         tts.SpeakerProfile("x", "fr", pitch=120)

@@ -30,15 +30,51 @@ CVSS = {
 TGT_SECONDS = {"a": 0.5, "b": 0.75, "d": 0.25, "e": 0.4, "c": 0.3, "z": 0.2}
 
 
-def mp3(name):
-    return f"common_voice_fr_{name}.mp3"
+def mp3(name, lang="fr"):
+    return f"common_voice_{lang}_{name}.mp3"
 
 
-def _write_cv_tsv(path, rows, header=CV_HEADER):
+def _write_cv_tsv(path, rows, header=CV_HEADER, lang="fr"):
     with open(path, "w", encoding="utf-8") as fh:
         fh.write(header)
         for name, (client, sentence) in rows.items():
-            fh.write(f"{client}\t{mp3(name)}\t{sentence}\t2\t0\t\t\t\n")
+            fh.write(f"{client}\t{mp3(name, lang)}\t{sentence}\t2\t0\t\t\t\n")
+
+
+def _tone_mp3(path):
+    subprocess.run(
+        ["ffmpeg", "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i",
+         "sine=frequency=440:duration=0.3", "-ar", "16000", "-ac", "1", str(path)],
+        check=True,
+    )
+
+
+# German and Spanish miniature trees: Common Voice-style sentences with the characters their
+# normalisation must keep (umlauts, ß, ñ, accents) and drop (¿ ¡ « » „ “)
+PAIR_TREES = {
+    "de": ({"a": ("spk1", "Weil ich den Hund gesehen habe."), "b": ("spk2", "„Straße“ – Größe, Übung!")},
+           [("a", "Because I have seen the dog."), ("b", '"Street" - size, practice!')],
+           {"a": "weil ich den hund gesehen habe", "b": "straße größe übung"}),
+    "es": ({"a": ("spk1", "¿Dónde está el niño?"), "b": ("spk2", "¡No lo sé, señora!")},
+           [("a", "Where is the boy?"), ("b", "I don't know, madam!")],
+           {"a": "dónde está el niño", "b": "no lo sé señora"}),
+}
+
+
+def make_pair_tree(root, lang):
+    """A CVSS-C ``<lang>-en`` tree (one train split) and its Common Voice folder, under ``root``."""
+    cv_rows, cvss_rows, _ = PAIR_TREES[lang]
+    cv, cvss_root = root / "cv" / lang, root / "cvss-c" / f"{lang}-en"
+    (cv / "clips").mkdir(parents=True)
+    (cvss_root / "train").mkdir(parents=True)
+    for name in cv_rows:
+        _tone_mp3(cv / "clips" / mp3(name, lang))
+    _write_cv_tsv(cv / "validated.tsv", cv_rows, lang=lang)
+    with open(cvss_root / "train.tsv", "w", encoding="utf-8") as fh:
+        for name, text in cvss_rows:
+            fh.write(f"{mp3(name, lang)}\t{text}\n")
+            sf.write(str(cvss_root / "train" / f"{mp3(name, lang)}.wav"), np.zeros(2400, np.float32), 24000)
+    return cv, cvss_root
 
 
 @pytest.fixture
@@ -49,11 +85,7 @@ def tree(tmp_path):
     cv, cvss_root = tmp_path / "cv", tmp_path / "cvss"
     (cv / "clips").mkdir(parents=True)
     first = cv / "clips" / mp3("a")
-    subprocess.run(
-        ["ffmpeg", "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i",
-         "sine=frequency=440:duration=0.3", "-ar", "16000", "-ac", "1", str(first)],
-        check=True,
-    )
+    _tone_mp3(first)
     for name in CV_VALIDATED:
         if name != "a":
             shutil.copy(first, cv / "clips" / mp3(name))
@@ -167,3 +199,32 @@ def test_common_voice_with_only_validated_tsv(tree, tmp_path):
     (cv / "validated.tsv").unlink()
     with pytest.raises(ValueError, match=r"train\.tsv.*validated\.tsv"):
         cvss.build_cvss_raw(str(cv), str(cvss_root), str(tmp_path / "raw2"))
+
+
+@pytest.mark.parametrize("lang", sorted(PAIR_TREES))
+def test_other_pairs_join_normalise_and_record_their_pair(tmp_path, lang):
+    """de-en / es-en trees: the pair comes from the folder name, the text keeps its letters, the
+    stats and the data preparation record the pair, and a tree given the wrong pair is refused."""
+    if shutil.which("ffmpeg") is None:
+        pytest.skip("ffmpeg binary not on PATH (scripts/setup_env.sh installs it)")
+    from ctc_unity.datasets.prepare import PrepConfig, resolve_lang_pair
+
+    cv, cvss_root = make_pair_tree(tmp_path, lang)
+    out = tmp_path / "raw"
+    summary = cvss.build_cvss_raw(str(cv), str(cvss_root), str(out), splits=["train"], normalize=True)
+    assert summary["train"]["rows"] == 2
+    rows = {r["id"]: r for r in corpus.load_raw_tsv(str(out / "train.tsv"), resolve_paths=False)}
+    expected = PAIR_TREES[lang][2]
+    assert {uid.rsplit("_", 1)[1]: r["src_text"] for uid, r in rows.items()} == expected
+    stats = __import__("json").load(open(out / "corpus_stats.json"))
+    assert stats["lang_pair"] == f"{lang}-en" and set(stats["vocab_size"]) == {lang, "en"}
+    assert resolve_lang_pair(PrepConfig(raw_dir=str(out), out_dir=str(tmp_path / "s2st"))) == (lang, "en")
+    # the folder name is not needed: the clip names give the source language
+    renamed = tmp_path / "cvss-tree"
+    os.rename(cvss_root, renamed)
+    assert cvss.infer_lang_pair(str(renamed), list(rows)) == f"{lang}-en"
+    with pytest.raises(ValueError, match="cannot infer the language pair"):
+        cvss.infer_lang_pair(str(renamed), [])
+    other = "es" if lang != "es" else "de"
+    with pytest.raises(ValueError, match=f"locale '{lang}'.*{other}-en"):
+        cvss.build_cvss_raw(str(cv), str(renamed), str(tmp_path / "raw2"), splits=["train"], lang_pair=f"{other}-en")

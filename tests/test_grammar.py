@@ -154,7 +154,7 @@ def test_french_output_is_unchanged(key):
 
 def test_charset_and_spacing(pairs3000):
     for p in pairs3000:
-        for text, charset in ((p.fr, G.FR_CHARSET), (p.en, G.EN_CHARSET)):
+        for text, charset in ((p.fr, G.SRC_CHARSET), (p.en, G.TGT_CHARSET)):
             assert set(text) <= charset, text
             assert text == text.strip() and "  " not in text, text
             assert text == text.lower()
@@ -461,8 +461,8 @@ def test_vocabulary(pairs3000):
     # the types actually used are many, not just the listed ones
     assert len(fr_seen) >= 300
     assert {"l'homme", "j'ai", "rouge", "vieil", "est-ce"} <= fr_vocab
-    assert all(set(t) <= G.FR_CHARSET for t in fr_vocab)
-    assert all(set(t) <= G.EN_CHARSET for t in en_vocab)
+    assert all(set(t) <= G.SRC_CHARSET for t in fr_vocab)
+    assert all(set(t) <= G.TGT_CHARSET for t in en_vocab)
 
 
 # --------------------------------------------------------------------------- split_pairs

@@ -179,6 +179,8 @@ def test_microphone_path(browser, server, speech_wav):  # noqa: F811
     """Fake microphone -> worklet -> server: source words, translated words, speech played, per-word latency."""
     _, seconds = speech_wav
     page = open_page(browser, server.http, f"?token={TOKEN}&vad=0")
+    # the header names the model's pair (/v1/info languages of the French test corpus's data config)
+    assert (page.locator("#srclang").inner_text(), page.locator("#tgtlang").inner_text()) == ("French", "English")
     page.click("#mic")
     page.wait_for_function("() => window.echostream.state === 'streaming'", timeout=30000)
     frames = int((seconds + 0.3) * 1000 / 40)

@@ -95,6 +95,21 @@
   }
 
   // ------------------------------------------------------------------------------- settings
+  // The model's pair (/v1/info `languages`, codes from its data config) in the page's header, named
+  // in English by the browser (Intl.DisplayNames); unknown codes stay as they are.
+  function showLanguages(langs) {
+    let names = null;
+    try { names = new Intl.DisplayNames(["en"], { type: "language" }); } catch (e) { /* old browser */ }
+    const name = (code) => { try { return (names && names.of(code)) || code; } catch (e) { return code; } };
+    for (const [side, id] of [["source", "srclang"], ["target", "tgtlang"]]) {
+      if (langs[side]) $(id).textContent = name(langs[side]);
+    }
+    if (langs.source && langs.target) {
+      document.title = `EchoStream — live ${name(langs.source)} → ${name(langs.target)} speech translation`;
+      $("mic").title = `speak ${name(langs.source)} into the microphone`;
+    }
+  }
+
   async function loadServerInfo() {
     try {
       const errs = await (await fetch("/v1/errors")).json();
@@ -102,6 +117,7 @@
     } catch (e) { /* shown when a connection fails */ }
     try {
       const info = await (await fetch("/v1/info")).json();
+      showLanguages(info.languages || {});
       const sel = $("policy");
       if (info.policies && info.policies.length) {
         const def = (info.defaults && info.defaults.policy) || "word";

@@ -1,14 +1,14 @@
 """The embedded default corpus of EchoStream, at the *raw* level.
 
-Text comes either from the French/English grammar
+Text comes either from an X/English grammar of :mod:`.grammars`
 (:mod:`ctc_unity.datasets.grammar`) or from any parallel TSV file
-(:func:`read_parallel_tsv`); :func:`build_corpus` then synthesises French source
-speech (one of :data:`~.tts.SOURCE_SPEAKERS`, drawn per utterance) and English
+(:func:`read_parallel_tsv`); :func:`build_corpus` then synthesises source
+speech (one of the grammar's :func:`~.tts.source_speakers`, drawn per utterance) and English
 target speech (:data:`~.tts.TARGET_SPEAKER`) with espeak-ng.
 
 Raw corpus layout (``out_dir``)::
 
-    wav/src/<id>.wav          French source speech, 16 kHz mono int16
+    wav/src/<id>.wav          source speech, 16 kHz mono int16
     wav/tgt/<id>.wav          English target speech, 16 kHz mono int16
     wav/manifest.json         per-utterance fingerprints (text + voice), for resuming
     <split>.tsv               one manifest per split (train, dev, test)
@@ -25,7 +25,7 @@ Raw corpus layout (``out_dir``)::
   resolve relative paths against the directory containing the TSV (see
   :func:`resolve_audio_path` / :func:`load_raw_tsv`).  Absolute paths (as
   written by the CVSS-C front end) are used as they are.
-* ``speaker``: source speaker profile name (e.g. ``fr+m3``); per-utterance rate
+* ``speaker``: source speaker profile name (``<voice>+<variant>``, e.g. ``de+m3``); per-utterance rate
   and pitch jitter is not part of the name.
 * ``src_duration`` / ``tgt_duration``: seconds, may be empty when unknown.
 * ``phenomena``: grammar phenomena joined with :data:`PHENOMENA_SEP`; empty for
@@ -51,6 +51,7 @@ from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from . import tts
 from .atomic import atomic_open, write_json_atomic
+from .grammars import DEFAULT_LANG_PAIR, get_grammar, split_lang_pair
 from .tsv import iter_tsv_lines, read_tsv
 
 logger = logging.getLogger(__name__)
@@ -138,24 +139,24 @@ def _check_field(value: str, what: str) -> str:
 
 def read_parallel_tsv(
     path: str,
-    fr_col: int = 0,
-    en_col: int = 1,
+    src_col: int = 0,
+    tgt_col: int = 1,
     normalize: bool = False,
 ) -> list:
-    """Read a parallel French/English TSV file into sentence pairs.
+    """Read a parallel source/target (X/English) TSV file into sentence pairs.
 
-    Each non-blank line is ``col0 \\t col1 [\\t anything ...]``; ``fr_col`` and
-    ``en_col`` (0-based) choose which columns hold French and English.  For a
-    Tatoeba export (``English \\t French \\t attribution``) use ``fr_col=1,
-    en_col=0``.  Blank lines are skipped; a UTF-8 BOM is ignored.  Fields are
-    stripped of surrounding whitespace.  Pairs whose French or English text is
+    Each non-blank line is ``col0 \\t col1 [\\t anything ...]``; ``src_col`` and
+    ``tgt_col`` (0-based) choose which columns hold the source and the target text.  For a
+    Tatoeba export (``English \\t X \\t attribution``) use ``src_col=1,
+    tgt_col=0``.  Blank lines are skipped; a UTF-8 BOM is ignored.  Fields are
+    stripped of surrounding whitespace.  Pairs whose source or target text is
     empty (after normalisation, if enabled) are skipped with a warning giving
     their count.
 
     Args:
         path: TSV file (UTF-8).
-        fr_col: 0-based column index of the French text.
-        en_col: 0-based column index of the English text.
+        src_col: 0-based column index of the source text.
+        tgt_col: 0-based column index of the target text.
         normalize: apply :func:`normalize_text` to both sides.
 
     Returns:
@@ -164,40 +165,40 @@ def read_parallel_tsv(
         :func:`split_tsv_pairs`).
 
     Raises:
-        ValueError: if ``fr_col == en_col`` or a column index is negative, or
+        ValueError: if ``src_col == tgt_col`` or a column index is negative, or
             a line has fewer columns than needed (message names the file and
             the 1-based line number).
         OSError: if the file cannot be read.
     """
     from .grammar import SentencePair
 
-    if fr_col < 0 or en_col < 0 or fr_col == en_col:
-        raise ValueError(f"read_parallel_tsv: need two distinct non-negative columns, got fr_col={fr_col} en_col={en_col}")
-    need = max(fr_col, en_col) + 1
+    if src_col < 0 or tgt_col < 0 or src_col == tgt_col:
+        raise ValueError(f"read_parallel_tsv: need two distinct non-negative columns, got src_col={src_col} tgt_col={tgt_col}")
+    need = max(src_col, tgt_col) + 1
     pairs = []
     empty = 0
     for lineno, cols in iter_tsv_lines(path):
         if len(cols) < need:
             raise ValueError(
                 f"{path}:{lineno}: expected at least {need} tab-separated columns "
-                f"(fr_col={fr_col}, en_col={en_col}), found {len(cols)}"
+                f"(src_col={src_col}, tgt_col={tgt_col}), found {len(cols)}"
             )
-        fr, en = cols[fr_col].strip(), cols[en_col].strip()
+        src, tgt = cols[src_col].strip(), cols[tgt_col].strip()
         if normalize:
-            fr, en = normalize_text(fr), normalize_text(en)
-        if not fr or not en:
+            src, tgt = normalize_text(src), normalize_text(tgt)
+        if not src or not tgt:
             empty += 1
             continue
-        pairs.append(SentencePair(fr, en, ()))
+        pairs.append(SentencePair(src, tgt, ()))
     if empty:
-        logger.warning("%s: skipped %d line(s) with an empty French or English side", path, empty)
+        logger.warning("%s: skipped %d line(s) with an empty source or target side", path, empty)
     return pairs
 
 
 def split_tsv_pairs(pairs: Sequence, dev_size: int, test_size: int, seed: int = 0) -> Dict[str, list]:
     """Deduplicate TSV pairs and split them into train/dev/test.
 
-    Deduplication is on the French sentence (the first translation seen is
+    Deduplication is on the source sentence (the first translation seen is
     kept), so the same source sentence can never appear in two splits.  The
     split itself is the grammar's ``split_pairs``.
 
@@ -218,12 +219,12 @@ def split_tsv_pairs(pairs: Sequence, dev_size: int, test_size: int, seed: int = 
     seen = set()
     unique = []
     for p in pairs:
-        if p.fr in seen:
+        if p.src in seen:
             continue
-        seen.add(p.fr)
+        seen.add(p.src)
         unique.append(p)
     if len(unique) < len(pairs):
-        logger.info("dropped %d duplicate French sentence(s); %d unique pairs", len(pairs) - len(unique), len(unique))
+        logger.info("dropped %d duplicate source sentence(s); %d unique pairs", len(pairs) - len(unique), len(unique))
     return split_pairs(unique, dev_size, test_size, seed=seed)
 
 
@@ -234,11 +235,11 @@ def grammar_splits(
     seed: int = 0,
     min_words: int = 3,
     max_words: int = 20,
-    lang_pair: str = "fr-en",
+    lang_pair: str = DEFAULT_LANG_PAIR,
 ) -> Dict[str, list]:
     """Generate grammar sentence pairs and split them into train/dev/test.
 
-    ``split_pairs`` drops train pairs that share their French *or English*
+    ``split_pairs`` drops train pairs that share their source *or target*
     sentence with dev/test, so train can come out short; a few extra pairs are
     then generated (deterministically) until train has ``n_train`` pairs, and
     train is cut to exactly ``n_train``.  dev/test have exactly the requested
@@ -253,7 +254,7 @@ def grammar_splits(
 
     Returns:
         ``{"train": [...], "dev": [...], "test": [...]}`` of ``SentencePair``;
-        no French or English sentence occurs in two splits.
+        no source or target sentence occurs in two splits.
 
     Raises:
         ValueError: as raised by the grammar (e.g. the length bounds do not
@@ -369,7 +370,7 @@ def _duration_summary(values: List[float]) -> Dict[str, Optional[float]]:
     }
 
 
-def compute_corpus_stats(rows_by_split: Mapping[str, Sequence[Mapping[str, object]]], lang_pair: str = "fr-en") -> dict:
+def compute_corpus_stats(rows_by_split: Mapping[str, Sequence[Mapping[str, object]]], lang_pair: str = DEFAULT_LANG_PAIR) -> dict:
     """Summarise raw manifest rows.
 
     Args:
@@ -385,7 +386,7 @@ def compute_corpus_stats(rows_by_split: Mapping[str, Sequence[Mapping[str, objec
         ``num_source_speakers`` and ``speaker_counts``; ``phenomena_counts``
         (utterances per phenomenon).
     """
-    fr_vocab, en_vocab = set(), set()
+    src_vocab, tgt_vocab = set(), set()
     src_d: List[float] = []
     tgt_d: List[float] = []
     speakers: Counter = Counter()
@@ -394,8 +395,8 @@ def compute_corpus_stats(rows_by_split: Mapping[str, Sequence[Mapping[str, objec
     for split, rows in rows_by_split.items():
         pairs[split] = len(rows)
         for r in rows:
-            fr_vocab.update(str(r["src_text"]).split())
-            en_vocab.update(str(r["tgt_text"]).split())
+            src_vocab.update(str(r["src_text"]).split())
+            tgt_vocab.update(str(r["tgt_text"]).split())
             for key, acc in (("src_duration", src_d), ("tgt_duration", tgt_d)):
                 v = r.get(key)
                 if v not in (None, ""):
@@ -406,12 +407,12 @@ def compute_corpus_stats(rows_by_split: Mapping[str, Sequence[Mapping[str, objec
             for name in ph.split(PHENOMENA_SEP):
                 if name:
                     phenomena[name] += 1
-    src_lang, tgt_lang = lang_pair.split("-")
+    src_lang, tgt_lang = split_lang_pair(lang_pair)
     return {
         "pairs": pairs,
         "total_pairs": sum(pairs.values()),
         "lang_pair": lang_pair,
-        "vocab_size": {src_lang: len(fr_vocab), tgt_lang: len(en_vocab)},
+        "vocab_size": {src_lang: len(src_vocab), tgt_lang: len(tgt_vocab)},
         "duration_s": {"src": _duration_summary(src_d), "tgt": _duration_summary(tgt_d)},
         "num_source_speakers": len(speakers),
         "speaker_counts": dict(sorted(speakers.items())),
@@ -427,13 +428,14 @@ def utterance_id(split: str, index: int) -> str:
     return f"{split}_{index:06d}"
 
 
-def speaker_for_utterance(seed: int, uid: str, lang: str = "fr") -> tts.SpeakerProfile:
-    """Return the (jittered) source speaker of utterance ``uid``.
+def speaker_for_utterance(seed: int, uid: str, voice: str) -> tts.SpeakerProfile:
+    """Return the (jittered) source speaker of utterance ``uid`` over espeak-ng voice ``voice``.
 
     Deterministic: drawn with :func:`~.tts.draw_source_speaker` from
-    ``random.Random(f"{seed}-{uid}")``, independent of worker count and order.
+    ``random.Random(f"{seed}-{uid}")`` among :func:`~.tts.source_speakers` of ``voice`` (the
+    grammar module's ``SOURCE_VOICE``), independent of worker count and order.
     """
-    return tts.draw_source_speaker(random.Random(f"{seed}-{uid}"), tts.source_speakers(lang))
+    return tts.draw_source_speaker(random.Random(f"{seed}-{uid}"), tts.source_speakers(voice))
 
 
 def _fingerprint(text: str, speaker: tts.SpeakerProfile) -> str:
@@ -477,12 +479,12 @@ def build_corpus(
     workers: int = 2,
     seed: int = 0,
     progress: bool = True,
-    lang_pair: str = "fr-en",
+    lang_pair: str = DEFAULT_LANG_PAIR,
 ) -> dict:
     """Synthesise source/target speech for sentence pairs and write the raw corpus.
 
     For every pair ``i`` of split ``s`` the utterance id is ``s_<i:06d>``; the
-    French text is spoken by a source speaker drawn deterministically from the
+    source text is spoken by a source speaker drawn deterministically from the
     id (:func:`speaker_for_utterance`) and the English text by
     :data:`~.tts.TARGET_SPEAKER`.  Synthesis runs in a ``spawn`` process pool
     of ``workers`` processes (in-process when ``workers <= 1`` or at most one
@@ -501,13 +503,14 @@ def build_corpus(
     Args:
         out_dir: corpus directory (created if needed); layout in the module
             docstring.
-        pairs_by_split: split name -> sequence of pairs with attributes ``fr``,
-            ``en`` and ``phenomena`` (tuple of str), e.g. grammar
+        pairs_by_split: split name -> sequence of pairs with attributes ``src``,
+            ``tgt`` and ``phenomena`` (tuple of str), e.g. grammar
             ``SentencePair``.
         workers: number of synthesis processes.
         seed: speaker-assignment seed.
         progress: show a tqdm progress bar (stderr).
-        lang_pair: ``<src>-<tgt>``: the source voices (:func:`~.tts.source_speakers`) and the stats keys.
+        lang_pair: an embedded grammar's pair (:data:`.grammars.LANG_PAIRS`): its ``SOURCE_VOICE`` gives the
+            source voices (:func:`~.tts.source_speakers`); also the stats keys.
 
     Returns:
         The statistics dict written to ``corpus_stats.json`` (see
@@ -528,6 +531,7 @@ def build_corpus(
     os.makedirs(src_dir, exist_ok=True)
     os.makedirs(tgt_dir, exist_ok=True)
 
+    voice = get_grammar(lang_pair).SOURCE_VOICE
     # ---- plan: ids, speakers, texts, fingerprints (cheap, in this process)
     plan: Dict[str, List[dict]] = {}
     fingerprints: Dict[str, Dict[str, str]] = {}
@@ -535,28 +539,28 @@ def build_corpus(
         rows = []
         for i, pair in enumerate(pairs):
             uid = utterance_id(split, i)
-            fr = _check_field(str(pair.fr).strip(), f"{uid} French text")
-            en = _check_field(str(pair.en).strip(), f"{uid} English text")
-            if not fr or not en:
-                raise ValueError(f"{uid}: empty French or English text ({pair!r})")
+            src = _check_field(str(pair.src).strip(), f"{uid} source text")
+            tgt = _check_field(str(pair.tgt).strip(), f"{uid} target text")
+            if not src or not tgt:
+                raise ValueError(f"{uid}: empty source or target text ({pair!r})")
             phen = tuple(getattr(pair, "phenomena", ()) or ())
             for name in phen:
                 if PHENOMENA_SEP in name or not name:
                     raise ValueError(f"{uid}: invalid phenomenon name {name!r}")
-            spk = speaker_for_utterance(seed, uid, lang_pair.split("-")[0])
+            spk = speaker_for_utterance(seed, uid, voice)
             rows.append(
                 {
                     "id": uid,
                     "src_audio": f"wav/src/{uid}.wav",
                     "tgt_audio": f"wav/tgt/{uid}.wav",
-                    "src_text": fr,
-                    "tgt_text": en,
+                    "src_text": src,
+                    "tgt_text": tgt,
                     "speaker": spk.name,
                     "phenomena": PHENOMENA_SEP.join(phen),
                     "_spk": spk,
                 }
             )
-            fingerprints[uid] = {"src": _fingerprint(fr, spk), "tgt": _fingerprint(en, tts.TARGET_SPEAKER)}
+            fingerprints[uid] = {"src": _fingerprint(src, spk), "tgt": _fingerprint(tgt, tts.TARGET_SPEAKER)}
         plan[split] = rows
 
     # ---- invalidate stale audio, then record the plan

@@ -5,12 +5,12 @@ Writes the same ``<split>.tsv`` raw manifests as
 :data:`~.corpus.RAW_COLUMNS`), without synthesising anything, from the data
 layout StreamSpeech's scripts expect:
 
-* Common Voice root (``cv_root``, e.g. ``cv-corpus-X/fr``): ``clips/<name>.mp3``
+* Common Voice root (``cv_root``, ``cv-corpus-X/<source language>``): ``clips/<name>.mp3``
   and Common Voice TSVs with a header (``client_id  path  sentence ...``;
   ``path`` is the mp3 file name): ``train.tsv``, ``dev.tsv``, ``test.tsv``
   and optionally ``validated.tsv`` (``validated.tsv`` alone is enough: CVSS-C's split
   TSVs say which clip belongs to which split).
-* CVSS-C root for the language pair (``cvss_root``, e.g. ``cvss-c/fr-en``):
+* CVSS-C root for the language pair (``cvss_root``, ``cvss-c/<source>-en``, any of CVSS's X -> En pairs):
   ``train.tsv``, ``dev.tsv``, ``test.tsv`` *without* header, lines
   ``<mp3 name> \\t <English translation>``; target speech in
   ``<split>/<mp3 name>.wav`` (24 kHz mono in the released data).
@@ -22,7 +22,7 @@ not coincide with Common Voice's own ``train/dev/test`` split.
 
 Output columns:
 
-* ``id``: the mp3 name without extension (``common_voice_fr_17299399``).
+* ``id``: the mp3 name without extension (``common_voice_<source>_17299399``).
 * ``src_audio`` / ``tgt_audio``: **absolute** paths of the Common Voice mp3 and
   the CVSS-C WAV (readers use absolute paths as they are, see
   :func:`~.corpus.resolve_audio_path`).  Target audio keeps its original
@@ -44,11 +44,13 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 from .atomic import write_json_atomic
 from .corpus import RAW_COLUMNS, SPLITS, compute_corpus_stats, normalize_text, write_raw_tsv
+from .grammars import split_lang_pair
 from .tsv import iter_tsv_lines, read_tsv
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["CV_REQUIRED_COLUMNS", "read_common_voice_tsv", "read_cvss_tsv", "build_cvss_raw"]
+__all__ = ["CV_REQUIRED_COLUMNS", "read_common_voice_tsv", "read_cvss_tsv", "infer_lang_pair", "check_clip_language",
+           "build_cvss_raw"]
 
 #: Columns a Common Voice TSV must have.
 CV_REQUIRED_COLUMNS: Tuple[str, ...] = ("client_id", "path", "sentence")
@@ -110,6 +112,61 @@ def _wav_duration(path: str) -> str:
     return f"{info.frames / float(info.samplerate):.6f}"
 
 
+_CLIP_PREFIX = "common_voice_"
+
+
+def _clip_language(name: str) -> Optional[str]:
+    """``common_voice_de_123`` -> ``de`` (Common Voice clip names carry the locale); else None."""
+    if not name.startswith(_CLIP_PREFIX):
+        return None
+    rest = name[len(_CLIP_PREFIX):]
+    return rest.rsplit("_", 1)[0] if "_" in rest else None
+
+
+def infer_lang_pair(cvss_root: str, clip_names: Sequence[str] = ()) -> str:
+    """The language pair of a CVSS-C tree: from the folder name, else from the clip names.
+
+    The release names a folder after its pair (``cvss-c/de-en``, ``cvss_c_es_en_v1.0``);
+    failing that, Common Voice clip names (``common_voice_<locale>_<n>``) give the source,
+    and English is the target (CVSS is X -> English).
+
+    Raises:
+        ValueError: naming the folder, when neither gives a single pair.
+    """
+    base = os.path.basename(os.path.normpath(cvss_root))
+    stripped = base
+    for prefix in ("cvss_c_", "cvss-c-", "cvss_c-", "cvss-c_"):
+        if stripped.lower().startswith(prefix):
+            stripped = stripped[len(prefix):]
+    stripped = stripped.rsplit("_v", 1)[0]
+    for cand in (base, stripped):
+        try:
+            src, tgt = split_lang_pair(cand)
+            return f"{src}-{tgt}"
+        except ValueError:
+            pass
+    langs = {lang for lang in map(_clip_language, clip_names) if lang}
+    if len(langs) == 1:
+        return f"{langs.pop()}-en"
+    raise ValueError(f"{cvss_root}: cannot infer the language pair from the folder name or the clip names "
+                     f"(clip locales: {sorted(langs) or 'none'}); give it (--lang-pair <source>-en)")
+
+
+def check_clip_language(lang_pair: str, clip_names: Sequence[str]) -> None:
+    """Check that Common Voice clip names agree with the source language of ``lang_pair``.
+
+    Raises:
+        ValueError: naming the first clip of another locale (e.g. a German tree prepared as es-en),
+            or for a malformed ``lang_pair``.
+    """
+    src, _ = split_lang_pair(lang_pair)
+    for name in clip_names:
+        lang = _clip_language(name)
+        if lang is not None and lang != src:
+            raise ValueError(f"clip {name!r} is Common Voice locale {lang!r}, but the language pair is {lang_pair} "
+                             f"(source {src!r}); check --lang-pair and --cv-root")
+
+
 def build_cvss_raw(
     cv_root: str,
     cvss_root: str,
@@ -117,6 +174,7 @@ def build_cvss_raw(
     splits: Sequence[str] = SPLITS,
     normalize: bool = False,
     durations: bool = True,
+    lang_pair: Optional[str] = None,
 ) -> Dict[str, Dict[str, int]]:
     """Join CVSS-C and Common Voice into raw ``<split>.tsv`` manifests.
 
@@ -129,7 +187,8 @@ def build_cvss_raw(
     informational, since the split definitions may differ).  Duplicate mp3
     names in a CVSS-C split (first kept) and rows whose text is empty (after
     normalisation) are also counted and warned about.  ``corpus_stats.json``
-    is written next to the manifests.
+    is written next to the manifests, with the pair in ``lang_pair`` (the data
+    preparation writes it into the data config; the server reports it).
 
     Args:
         cv_root: Common Voice language directory (``clips/``, ``*.tsv``).
@@ -139,6 +198,7 @@ def build_cvss_raw(
         splits: split names to process.
         normalize: apply :func:`~.corpus.normalize_text` to both texts.
         durations: fill ``tgt_duration`` (seconds) from the WAV headers.
+        lang_pair: ``<source>-<target>`` (``de-en``); default: :func:`infer_lang_pair`.
 
     Returns:
         ``{split: {"rows", "missing_in_cv", "missing_in_cvss", "duplicates",
@@ -147,7 +207,8 @@ def build_cvss_raw(
     Raises:
         ValueError: naming the file, if a required TSV is missing, a Common
             Voice TSV lacks a required column, a CVSS-C line is malformed, or
-            a referenced source mp3 / target WAV does not exist.
+            a referenced source mp3 / target WAV does not exist, or the pair is not given
+            and cannot be inferred, or disagrees with the clip names.
     """
     cv_root = os.path.abspath(cv_root)
     cvss_root = os.path.abspath(cvss_root)
@@ -243,7 +304,12 @@ def build_cvss_raw(
             "duplicates": duplicates,
             "empty_text": empty,
         }
-    stats = compute_corpus_stats(out_rows)
+    clip_names = [r["id"] for rows in out_rows.values() for r in rows]
+    if lang_pair is None:
+        lang_pair = infer_lang_pair(cvss_root, clip_names)
+    check_clip_language(lang_pair, clip_names)
+    logger.info("language pair %s", lang_pair)
+    stats = compute_corpus_stats(out_rows, lang_pair)
     stats["join"] = summary
     write_json_atomic(os.path.join(out_dir, "corpus_stats.json"), stats)
     return summary

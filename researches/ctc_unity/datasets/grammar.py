@@ -3,8 +3,8 @@
 The rules live in ``datasets/grammars/<lang>.py`` and the lexicons in
 ``datasets/lexicons/<lang>/*.tsv``; this module keeps the historical API
 (:func:`generate_pairs`, :func:`split_pairs`, :func:`vocabulary`,
-:class:`SentencePair`, :data:`PHENOMENA`, ...) for every pair, French ->
-English by default::
+:class:`SentencePair`, :data:`PHENOMENA`, ...) for every pair, the default pair
+(:data:`DEFAULT_LANG_PAIR`) when none is given::
 
     python -m ctc_unity.datasets.grammar --n 10 --seed 0 --lang-pair de-en
 """
@@ -23,8 +23,8 @@ __all__ = [
     "LANG_PAIRS",
     "DEFAULT_LANG_PAIR",
     "PHENOMENA",
-    "FR_CHARSET",
-    "EN_CHARSET",
+    "SRC_CHARSET",
+    "TGT_CHARSET",
     "SentencePair",
     "generate_pairs",
     "vocabulary",
@@ -35,13 +35,13 @@ __all__ = [
     "parse_lang_pair",
 ]
 
-_FR = get_grammar("fr-en")
-#: Phenomenon tags of the default (French -> English) grammar, in canonical order.
-PHENOMENA: Tuple[str, ...] = _FR.PHENOMENA
-#: Every character a French sentence can contain.
-FR_CHARSET: FrozenSet[str] = _FR.SRC_CHARSET
-#: Every character an English sentence can contain.
-EN_CHARSET: FrozenSet[str] = _FR.TGT_CHARSET
+_DEFAULT = get_grammar(DEFAULT_LANG_PAIR)
+#: Phenomenon tags of the default pair's grammar (:data:`DEFAULT_LANG_PAIR`), in canonical order.
+PHENOMENA: Tuple[str, ...] = _DEFAULT.PHENOMENA
+#: Every character a source sentence of the default pair can contain.
+SRC_CHARSET: FrozenSet[str] = _DEFAULT.SRC_CHARSET
+#: Every character an English (target) sentence can contain.
+TGT_CHARSET: FrozenSet[str] = _DEFAULT.TGT_CHARSET
 
 
 def generate_pairs(

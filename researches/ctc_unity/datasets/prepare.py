@@ -12,7 +12,8 @@ One code path for every front end. Input: a raw folder with ``{train,dev,test}.t
     tgt_unigram<V>/                  same for the target language
     units/                           unit extractor, <split>.tsv (id, units, durations) — reduced
     <split>.tsv                      fairseq S2ST manifest: id src_audio src_n_frames tgt_audio tgt_n_frames
-    config_gcmvn.yaml                data config (global CMVN, SpecAugment, vocoder section)
+    config_gcmvn.yaml                data config (global CMVN, SpecAugment, vocoder section, source_lang /
+                                     target_lang: the pair, from the raw corpus_stats.json or PrepConfig.lang_pair)
     config_mtl_asr_st_ctcst.yaml     multitask config (ASR CTC, ST CTC, MT first-pass decoder)
     simuleval/<split>/               wav_list.txt, source.txt, target.txt, tgt_wav_list.txt
     data_stats.json                  statistics of the prepared data
@@ -21,6 +22,7 @@ Paths inside configs/manifests are relative to ``out_dir`` (the ``speech_to_spee
 task resolves them), except SimulEval lists, which are absolute. Every step skips work whose
 output already exists, so an interrupted run resumes; every file is written atomically.
 """
+import json
 import logging
 import multiprocessing as mp
 import os
@@ -86,6 +88,9 @@ class PrepConfig:
     #: characters outside the SentencePiece models are an error in every split (default: only in
     #: train, whose text trained the models; in dev/test they become <unk>, counted and logged)
     strict_chars: bool = False
+    #: ``<source>-<target>`` of the data; default: ``lang_pair`` of ``<raw_dir>/corpus_stats.json`` (both
+    #: front ends write it), else unknown (the data config then has no ``source_lang``/``target_lang``)
+    lang_pair: Optional[str] = None
 
 
 def _check_rows(rows: List[Dict[str, str]], tsv: str) -> None:
@@ -259,6 +264,29 @@ def _units(cfg: PrepConfig, rows, audio_info) -> Tuple[Dict[str, Dict[str, tuple
     return out, extractor.n_units
 
 
+def resolve_lang_pair(cfg: PrepConfig) -> Optional[Tuple[str, str]]:
+    """``(source, target)`` language codes of the data: ``cfg.lang_pair``, else the raw corpus's stats.
+
+    Raises:
+        ValueError: for a malformed pair (naming the stats file when it came from there).
+    """
+    from .grammars import split_lang_pair
+
+    if cfg.lang_pair:
+        return split_lang_pair(cfg.lang_pair)
+    path = os.path.join(cfg.raw_dir, "corpus_stats.json")
+    if not os.path.isfile(path):
+        return None
+    with open(path, encoding="utf-8") as fh:
+        pair = json.load(fh).get("lang_pair")
+    if not pair:
+        return None
+    try:
+        return split_lang_pair(pair)
+    except ValueError as err:
+        raise ValueError(f"{path}: {err}") from None
+
+
 def _write_configs(cfg: PrepConfig, src: Dict, tgt: Dict, n_units: int) -> None:
     data_cfg = {
         "input_channels": 1,
@@ -274,6 +302,9 @@ def _write_configs(cfg: PrepConfig, src: Dict, tgt: Dict, n_units: int) -> None:
         "n_units": n_units,
         "sample_rate": SAMPLE_RATE,
     }
+    langs = resolve_lang_pair(cfg)
+    if langs is not None:
+        data_cfg["source_lang"], data_cfg["target_lang"] = langs
     with atomic_open(os.path.join(cfg.out_dir, DATA_YAML)) as fh:
         yaml.safe_dump(data_cfg, fh, sort_keys=False)
     mtl = {

@@ -1,8 +1,8 @@
 """espeak-ng speech synthesis for the embedded EchoStream corpus.
 
-The embedded corpus pairs French source speech (many synthetic speakers, so that
-the model cannot overfit a single voice) with English target speech from one
-fixed voice (CVSS-C targets are single-speaker as well).
+The embedded corpus pairs source speech (many synthetic speakers over the source language's
+espeak-ng voice, so that the model cannot overfit a single voice) with English target speech
+from one fixed voice (CVSS-C targets are single-speaker as well).
 
 All audio written by this module is 16 kHz, mono, 16-bit signed PCM WAV.
 espeak-ng itself produces 22050 Hz audio; it is resampled with
@@ -27,13 +27,13 @@ import numpy as np
 
 from .atomic import atomic_open
 from .audio_io import SAMPLE_RATE
+from .grammars import english as _english
 
 __all__ = [
     "ESPEAK_SAMPLE_RATE",
     "OUTPUT_SAMPLE_RATE",
     "SpeakerProfile",
-    "SOURCE_SPEAKERS",
-    "SOURCE_SPEAKERS_BY_LANG",
+    "SOURCE_VARIANTS",
     "source_speakers",
     "TARGET_SPEAKER",
     "draw_source_speaker",
@@ -60,10 +60,10 @@ class SpeakerProfile:
 
     Args:
         name: identifier recorded in corpus manifests (``speaker`` column), e.g.
-            ``"fr+m3"``.  Jittered copies made by :func:`draw_source_speaker`
+            ``"<voice>+m3"``.  Jittered copies made by :func:`draw_source_speaker`
             keep the name of the profile they were drawn from.
         voice: espeak-ng voice string ``<language>[+<variant>]`` passed to
-            ``-v`` (e.g. ``"fr+m3"``, ``"en-us+klatt2"``); list the variants
+            ``-v`` (``<voice>+<variant>``); list the variants
             with ``espeak-ng --voices=variant``.
         rate: speaking rate in words per minute (espeak-ng ``-s``; 80-450).
         pitch: base pitch (espeak-ng ``-p``), 0-99, 50 is the default.
@@ -95,53 +95,42 @@ class SpeakerProfile:
         return args
 
 
-#: French source speakers: distinct espeak-ng voice variants (male, female and
-#: Klatt-synthesiser voices) with different base rates and pitches.  Every
-#: variant here is listed by ``espeak-ng --voices=variant`` in espeak-ng 1.51.
-SOURCE_SPEAKERS: Tuple[SpeakerProfile, ...] = (
-    SpeakerProfile("fr+m1", "fr+m1", rate=160, pitch=42),
-    SpeakerProfile("fr+m3", "fr+m3", rate=170, pitch=50),
-    SpeakerProfile("fr+m7", "fr+m7", rate=155, pitch=38),
-    SpeakerProfile("fr+f1", "fr+f1", rate=165, pitch=60),
-    SpeakerProfile("fr+f3", "fr+f3", rate=175, pitch=55),
-    SpeakerProfile("fr+f4", "fr+f4", rate=160, pitch=65),
-    SpeakerProfile("fr+klatt", "fr+klatt", rate=165, pitch=48),
-    SpeakerProfile("fr+klatt3", "fr+klatt3", rate=170, pitch=45),
+#: Source speaker variants: ``(espeak-ng variant, rate in words/min, pitch 0..99)``.  Every source
+#: language gets the same male, female and Klatt-synthesiser variants over its own espeak-ng voice
+#: (``espeak-ng --voices=variant`` in espeak-ng 1.51 lists them), with different base rates and pitches.
+#: The mbrola voices are not used (they need the separate mbrola package).
+SOURCE_VARIANTS: Tuple[Tuple[str, int, int], ...] = (
+    ("m1", 160, 42), ("m3", 170, 50), ("m7", 155, 38), ("f1", 165, 60),
+    ("f3", 175, 55), ("f4", 160, 65), ("klatt", 165, 48), ("klatt3", 170, 45),
 )
 
-#: Source speakers per source language (the French ones are :data:`SOURCE_SPEAKERS`).  German and
-#: Spanish use the same espeak-ng variants over the ``de`` and ``es`` voices (``espeak-ng --voices=de``;
-#: the mbrola voices listed there need the separate mbrola package and are not used).
-SOURCE_SPEAKERS_BY_LANG = {
-    "fr": SOURCE_SPEAKERS,
-    "de": tuple(SpeakerProfile(p.name.replace("fr+", "de+"), p.voice.replace("fr+", "de+"), rate=p.rate,
-                               pitch=p.pitch) for p in SOURCE_SPEAKERS),
-    "es": tuple(SpeakerProfile(p.name.replace("fr+", "es+"), p.voice.replace("fr+", "es+"), rate=p.rate,
-                               pitch=p.pitch) for p in SOURCE_SPEAKERS),
-}
 
+def source_speakers(voice: str) -> Tuple[SpeakerProfile, ...]:
+    """The source speaker profiles over espeak-ng voice ``voice``: one per :data:`SOURCE_VARIANTS` entry.
 
-def source_speakers(lang: str) -> Tuple[SpeakerProfile, ...]:
-    """Source speaker profiles of language ``lang`` (``fr``, ``de``, ``es``).
+    The voice comes from the source language's grammar module (``SOURCE_VOICE``, see
+    :mod:`.grammars`); profile names are ``<voice>+<variant>``.
 
     Raises:
-        ValueError: for a language without profiles.
+        ValueError: for an empty voice name or one that already names a variant (``+``).
     """
-    try:
-        return SOURCE_SPEAKERS_BY_LANG[lang]
-    except KeyError:
-        raise ValueError(f"no espeak-ng source speakers for language {lang!r}; have {sorted(SOURCE_SPEAKERS_BY_LANG)}")
+    voice = str(voice).strip()
+    if not voice or "+" in voice:
+        raise ValueError(f"source_speakers: need a bare espeak-ng voice name (no '+variant'), got {voice!r}")
+    return tuple(SpeakerProfile(f"{voice}+{v}", f"{voice}+{v}", rate=rate, pitch=pitch)
+                 for v, rate, pitch in SOURCE_VARIANTS)
 
 
-#: The single English target voice.  ``en-us+klatt2`` is the variant an
+#: The single English target voice (:data:`.grammars.english.TARGET_VOICE`): the variant an
 #: independent English ASR recognised best; rate and pitch are fixed (no jitter)
 #: because CVSS-C targets are single-speaker.
-TARGET_SPEAKER = SpeakerProfile("en-us+klatt2", "en-us+klatt2", rate=165, pitch=50)
+TARGET_SPEAKER = SpeakerProfile(_english.TARGET_VOICE, _english.TARGET_VOICE, rate=_english.TARGET_RATE,
+                                pitch=_english.TARGET_PITCH)
 
 
 def draw_source_speaker(
     rng: random.Random,
-    profiles: Tuple[SpeakerProfile, ...] = SOURCE_SPEAKERS,
+    profiles: Tuple[SpeakerProfile, ...],
     rate_jitter: float = 0.10,
     pitch_jitter: int = 8,
 ) -> SpeakerProfile:

@@ -24,6 +24,9 @@ class StreamingModel:
         cmvn_npz: global CMVN statistics of the training data (or None).
         data_dir: the prepared data folder.
         device: torch device.
+
+    :attr:`languages` gives the pair the data was prepared for (its data config's
+    ``source_lang`` / ``target_lang``, written by the data preparation).
     """
 
     model: Any
@@ -35,6 +38,13 @@ class StreamingModel:
     cmvn_npz: Optional[str]
     data_dir: str
     device: str = "cpu"
+
+    @property
+    def languages(self) -> dict:
+        """``{"source": code, "target": code}`` from the data config; ``None`` values for data prepared
+        before the config recorded its pair (language codes as in ``corpus_stats.json``, e.g. ``de``)."""
+        cfg = self.task.data_cfg.config
+        return {"source": cfg.get("source_lang"), "target": cfg.get("target_lang")}
 
     @classmethod
     def load(cls, checkpoint: str, data_dir: Optional[str] = None, device: str = "cpu") -> "StreamingModel":

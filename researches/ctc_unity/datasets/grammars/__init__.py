@@ -8,14 +8,35 @@ Lexicons are data files under ``datasets/lexicons/<lang>/``.
 from __future__ import annotations
 
 import importlib
+import re
 from typing import Tuple
 
-__all__ = ["LANG_PAIRS", "DEFAULT_LANG_PAIR", "parse_lang_pair", "get_grammar"]
+__all__ = ["LANG_PAIRS", "DEFAULT_LANG_PAIR", "parse_lang_pair", "split_lang_pair", "get_grammar"]
 
 #: Language pairs with an embedded grammar (``<source>-<target>``).
 LANG_PAIRS: Tuple[str, ...] = ("fr-en", "de-en", "es-en")
 #: The pair used when none is given.
 DEFAULT_LANG_PAIR = "fr-en"
+
+
+_CODE = r"[a-z]{2,3}(?:-[A-Za-z]{2,4})?"
+
+
+def split_lang_pair(lang_pair: str) -> Tuple[str, str]:
+    """``"<source>-<target>"`` -> ``(source, target)`` for any pair, embedded grammar or not.
+
+    Codes are ISO 639 (two or three lower-case letters) with an optional region or script
+    (``zh-CN``), as CoVoST 2 / CVSS name them; ``_`` also separates (``de_en``).  The last
+    separator splits, so ``"zh-CN-en"`` -> ``("zh-CN", "en")``.
+
+    Raises:
+        ValueError: if ``lang_pair`` is not two such codes.
+    """
+    text = str(lang_pair).strip()
+    for i in range(len(text) - 1, 0, -1):
+        if text[i] in "-_" and re.fullmatch(_CODE, text[:i]) and re.fullmatch(_CODE, text[i + 1:]):
+            return text[:i], text[i + 1:]
+    raise ValueError(f"not a language pair {lang_pair!r}: expected <source>-<target> language codes, e.g. de-en")
 
 
 def parse_lang_pair(lang_pair: str) -> Tuple[str, str]:

@@ -6,6 +6,8 @@ provides:
 
 ``SRC`` / ``TGT``
     language codes (``"de"``, ``"en"``).
+``SOURCE_VOICE``
+    the espeak-ng voice of the source speech (:func:`ctc_unity.datasets.tts.source_speakers`).
 ``PHENOMENA``
     the phenomenon tags of the pair, in canonical order.
 ``SRC_CHARSET`` / ``TGT_CHARSET``

@@ -47,6 +47,8 @@ from .base import read_lexicon, weighted
 from .english import en_article_fix, en_be_group, en_verb_group
 
 SRC = "de"
+#: espeak-ng voice of the source speech (speaker variants: :func:`..tts.source_speakers`).
+SOURCE_VOICE = "de"
 TGT = "en"
 
 PHENOMENA: Tuple[str, ...] = (

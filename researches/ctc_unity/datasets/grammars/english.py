@@ -8,7 +8,13 @@ from __future__ import annotations
 
 from typing import List, Optional, Sequence, Tuple
 
-__all__ = ["en_article_fix", "en_vowel_sound", "be_en", "en_verb_group", "en_be_group", "AUXILIARIES"]
+__all__ = ["TARGET_VOICE", "TARGET_RATE", "TARGET_PITCH", "en_article_fix", "en_vowel_sound", "be_en", "en_verb_group", "en_be_group", "AUXILIARIES"]
+
+#: espeak-ng voice of the English target speech (the variant an independent English ASR
+#: recognised best), with its fixed rate (words/min) and pitch (0..99).
+TARGET_VOICE = "en-us+klatt2"
+TARGET_RATE = 165
+TARGET_PITCH = 50
 
 #: English auxiliaries and forms of "to be" the helpers can emit.
 AUXILIARIES = ("am", "is", "are", "was", "were", "be", "will", "do", "does", "did", "not")

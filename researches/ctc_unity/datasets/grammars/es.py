@@ -32,6 +32,8 @@ from .base import read_lexicon, tense_tags, weighted
 from .english import en_article_fix, en_verb_group
 
 SRC = "es"
+#: espeak-ng voice of the source speech (speaker variants: :func:`..tts.source_speakers`).
+SOURCE_VOICE = "es"
 TGT = "en"
 
 PHENOMENA: Tuple[str, ...] = (

@@ -54,6 +54,8 @@ from .english import en_be_group as _en_be_group
 from .english import en_verb_group as _en_verb_group
 
 SRC = "fr"
+#: espeak-ng voice of the source speech (speaker variants: :func:`..tts.source_speakers`).
+SOURCE_VOICE = "fr"
 TGT = "en"
 
 #: Phenomenon tags, in canonical order.
