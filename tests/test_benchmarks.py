@@ -60,3 +60,28 @@ def test_compare_end_to_end_tables_checks_and_plot(tmp_path):
     r = subprocess.run([PY, os.path.join(ROOT, "benchmarks", "compare_end_to_end.py"), "--runs", f"echo={a}",
                         f"base={b}", "--policy", "wait-k", "--out", out], capture_output=True, text=True)
     assert r.returncode != 0 and a in r.stderr and "wait-k" in r.stderr
+
+
+def test_prep_throughput_parses_bars_and_projects(tmp_path):
+    """benchmarks/prep_throughput.py: tqdm bars -> rates, disk per audio hour and the CVSS-C projection."""
+    sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
+    try:
+        import prep_throughput as pt
+    finally:
+        sys.path.pop(0)
+    log = ("synthesising:  50%|#    | 100/200 [00:10<00:10, 10.0wav/s]\r"
+           "synthesising: 100%|#####| 200/200 [01:40<00:00, 2.0wav/s]\n"
+           "units train: 100%|#####| 990/1000 [1:00:05<00:00, 1.0utt/s]\n")
+    bars = pt.parse_log(log)
+    assert bars == {"synthesising": {"items": 200, "seconds": 100, "per_s": 2.0},
+                    "units train": {"items": 1000, "seconds": 3605, "per_s": 0.3}}
+    raw, s2st = tmp_path / "raw", tmp_path / "s2st"
+    raw.mkdir(), s2st.mkdir()
+    (raw / "corpus_stats.json").write_text(json.dumps({"total_pairs": 1000, "duration_s": {
+        "src": {"total": 1800.0}, "tgt": {"total": 1800.0}}}))
+    (s2st / "x.npy").write_bytes(b"\0" * 1_000_000)
+    rep = pt.report(bars, {"prepare": 36.0}, str(raw), str(s2st), 512.0)
+    assert rep["audio_hours_src_plus_tgt"] == 1.0 and rep["utterances"] == 1000
+    assert rep["disk_mb_per_audio_hour"]["s2st"] == 1.0
+    # 36 s per 1000 utterances -> 207 000 utterances: 7452 s = 2.07 h
+    assert rep["projected_cvss_fr_en_prepare_h"] == 2.07
