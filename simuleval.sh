@@ -37,6 +37,13 @@ if [ -z "${ASR_BACKEND:-}" ]; then
 fi
 OUT="${OUT:-runs/simuleval/$(basename "$(dirname "$(dirname "$MODEL")")")}"
 mkdir -p "$OUT"
+# The offline upper bound's encoder segment (40 ms frames): OFFLINE_SEGMENT, else the one train.sh's offline
+# evaluation selected on dev (<run>/eval_test.json segment_selection), else full context (0).
+if [ -z "${OFFLINE_SEGMENT:-}" ]; then
+  OFFLINE_SEGMENT=$($PY -c 'import json, sys
+try: print(json.load(open(sys.argv[1]))["segment_selection"]["segment_length"])
+except (OSError, KeyError, ValueError): print(0)' "$(dirname "$(dirname "$MODEL")")/eval_test.json")
+fi
 if [ ! -f "$MODEL" ]; then
   if [ "$MODEL" = runs/echostream_cpu_t2u/checkpoints/checkpoint_best.pt ]; then bash train_t2u.sh
   else echo "[simuleval] model not found: $MODEL" >&2; exit 1; fi
@@ -65,7 +72,7 @@ for task in $TASKS; do
   esac
   for policy in $POLICIES; do
     for seg in $SEGMENTS; do
-      if [ "$seg" = offline ]; then SEG_ARGS=(--source-segment-size 320 --offline); else SEG_ARGS=(--source-segment-size "$seg"); fi
+      if [ "$seg" = offline ]; then SEG_ARGS=(--source-segment-size 320 --offline --encoder-segment-length "$OFFLINE_SEGMENT"); else SEG_ARGS=(--source-segment-size "$seg"); fi
       # offline is policy-independent: run once, with the first policy listed (alignment by default)
       [ "$seg" = offline ] && [ "$policy" != "${POLICIES%% *}" ] && continue
       dir="$OUT/${task}_${policy}_${seg}"

@@ -7,6 +7,8 @@
 # Variables: DATA, CONFIG, ARCH, RUN (run directory: checkpoints/, tb/, train.log, dev_losses.csv,
 #            dev_curves.png, eval_test.json),
 #            DEVICE (auto|cpu|cuda; cuda adds --fp16), EVAL (1: offline evaluation on test at the end),
+#            EVAL_SEGMENT (best: the offline upper bound, whole source with the training segment choice that
+#            scores best on dev, recorded in eval_test.json segment_selection; or 0 = full context, or N),
 #            STOP_TIME_HOURS (optional wall-clock cap; the default budget is the config's max-update, so the
 #            model does not depend on the machine's speed).
 # Distributed (fairseq's own torch.distributed training, started by torchrun; unset = one process as before):
@@ -61,5 +63,5 @@ fi
 $PY scripts/training_report.py "$RUN/train.log" --plot "$RUN/dev_curves.png" || true
 if [ "${EVAL:-1}" = 1 ] && [ "${NODE_RANK:-0}" = 0 ]; then
   $PY -m ctc_unity.evaluation --checkpoint "$RUN/checkpoints/checkpoint_best.pt" --data "$DATA" --split test \
-    --device "$DEVICE" --output "$RUN/eval_test.json"
+    --device "$DEVICE" --segment-length "${EVAL_SEGMENT:-best}" --output "$RUN/eval_test.json"
 fi

@@ -72,7 +72,8 @@ def add_echostream_args(parser) -> None:
     a("--waitk", type=int, default=d.waitk, help="wait-k: encoder segments to wait")
     a("--encoder-segment-length", type=int, default=None,
       help="Emformer segment in 40 ms frames (default: --source-segment-size / 40; 0 = full context)")
-    a("--offline", action="store_true", help="full-context encoder, translate at source end")
+    a("--offline", action="store_true",
+      help="translate at source end (the whole source first); encoder segment: --encoder-segment-length, else full context")
     a("--max-len", type=int, default=d.max_len, help="maximum target subwords per sentence")
     a("--max-sentence-ms", type=float, default=d.max_sentence_ms,
       help="close a sentence still open after this much source (ms; 0 = never)")

@@ -9,7 +9,7 @@ embedded corpus at the given size, then ``preprocess_scripts/prep_s2st_data.py``
 processes and reports, per stage, the wall time and utterances per second (parsed from the
 stages' own tqdm bars and log lines), the children's peak resident memory, the disk of each
 output folder per hour of audio, and the projected preparation time of CVSS-C Fr->En
-(:data:`CVSS_FR_EN_UTTERANCES`; no synthesis there, so only the preparation stages count, with
+(:data:`PROJECTED_UTTERANCES`, ``--project-utterances``; no synthesis there, so only the preparation stages count, with
 the caveat that CVSS-C's 48 kHz mp3 decode is slower than these WAVs).
 
 A benchmark, not a test: at 100 000 utterances it takes about an hour on 2 cores.
@@ -25,8 +25,8 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PY = sys.executable
-#: CVSS-C Fr->En utterances (train + dev + test; the CVSS paper's table 1 rounded)
-CVSS_FR_EN_UTTERANCES = 207_000
+#: utterances of the projection (default: CVSS-C Fr->En, train + dev + test, rounded; --project-utterances)
+PROJECTED_UTTERANCES = 207_000
 #: tqdm bars of the preparation (label -> stage name in the report)
 _BAR = re.compile(r"(synthesising|audio\+fbank \w+|units \w+): +100%\|[^|]*\| *(\d+)/(\d+) \[(\d+):(\d+)(?::(\d+))?<")
 _TS = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)")
@@ -72,7 +72,8 @@ def _run(cmd, log_fh) -> float:
     return time.time() - t0
 
 
-def report(bars: dict, walls: dict, raw_dir: str, s2st_dir: str, peak_rss_mb: float) -> dict:
+def report(bars: dict, walls: dict, raw_dir: str, s2st_dir: str, peak_rss_mb: float,
+           projected: int = PROJECTED_UTTERANCES) -> dict:
     """The JSON report (see the module docstring) from parsed bars, stage wall times and the folders."""
     stats_path = os.path.join(raw_dir, "corpus_stats.json")
     stats = json.load(open(stats_path)) if os.path.isfile(stats_path) else {}
@@ -86,7 +87,8 @@ def report(bars: dict, walls: dict, raw_dir: str, s2st_dir: str, peak_rss_mb: fl
            "disk_gb": {k: round(v / 1e9, 3) for k, v in disk.items()},
            "disk_mb_per_audio_hour": {k: round(v / 1e6 / hours, 1) for k, v in disk.items()} if hours else {}}
     if prep_s and n:
-        out["projected_cvss_fr_en_prepare_h"] = round(prep_s * CVSS_FR_EN_UTTERANCES / n / 3600.0, 2)
+        out["projected_utterances"] = projected
+        out["projected_prepare_h"] = round(prep_s * projected / n / 3600.0, 2)
     return out
 
 
@@ -100,13 +102,16 @@ def main(argv=None) -> int:
     p.add_argument("--from-log", help="only parse this finished run's log (e.g. run.sh's) instead of running")
     p.add_argument("--raw-dir", help="with --from-log: its raw folder (default: data/embedded/raw)")
     p.add_argument("--s2st-dir", help="with --from-log: its prepared folder (default: data/embedded/s2st)")
+    p.add_argument("--project-utterances", type=int, default=PROJECTED_UTTERANCES,
+                   help="project the preparation time to this many utterances (default: CVSS-C Fr->En, %(default)s)")
     p.add_argument("--json", required=True, help="write the report here (atomically)")
     a = p.parse_args(argv)
     if a.from_log:
         if not os.path.isfile(a.from_log):
             raise SystemExit(f"prep_throughput: log not found: {a.from_log}")
         bars = parse_log(open(a.from_log, encoding="utf-8", errors="replace").read())
-        res = report(bars, {}, a.raw_dir or "data/embedded/raw", a.s2st_dir or "data/embedded/s2st", 0.0)
+        res = report(bars, {}, a.raw_dir or "data/embedded/raw", a.s2st_dir or "data/embedded/s2st", 0.0,
+                     a.project_utterances)
     else:
         raw, s2st = os.path.join(a.out_dir, "raw"), os.path.join(a.out_dir, "s2st")
         os.makedirs(a.out_dir, exist_ok=True)
@@ -118,7 +123,7 @@ def main(argv=None) -> int:
             walls["prepare"] = round(_run([PY, "preprocess_scripts/prep_s2st_data.py", "--raw-dir", raw,
                                            "--out-dir", s2st, "--workers", str(a.workers)], log_fh), 1)
         peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0  # KiB on Linux
-        res = report(parse_log(open(log_path, encoding="utf-8", errors="replace").read()), walls, raw, s2st, peak)
+        res = report(parse_log(open(log_path, encoding="utf-8", errors="replace").read()), walls, raw, s2st, peak, a.project_utterances)
         res["workers"] = a.workers
     tmp = a.json + ".tmp"
     os.makedirs(os.path.dirname(os.path.abspath(a.json)), exist_ok=True)

@@ -84,4 +84,4 @@ def test_prep_throughput_parses_bars_and_projects(tmp_path):
     assert rep["audio_hours_src_plus_tgt"] == 1.0 and rep["utterances"] == 1000
     assert rep["disk_mb_per_audio_hour"]["s2st"] == 1.0
     # 36 s per 1000 utterances -> 207 000 utterances: 7452 s = 2.07 h
-    assert rep["projected_cvss_fr_en_prepare_h"] == 2.07
+    assert rep["projected_prepare_h"] == 2.07 and rep["projected_utterances"] == 207_000

@@ -212,6 +212,23 @@ def test_offline_evaluation_reports_every_head(tiny_checkpoint, tiny_data):
         assert math.isfinite(report[key]), key
 
 
+def test_offline_segment_selection_picks_the_best_dev_choice(tiny_checkpoint, tiny_data):
+    """--segment-length best: every training choice scored on dev with the greedy MT decoder, the
+    best kept on the model; each score equals a separate mt_only evaluation at that segment."""
+    from ctc_unity.evaluation import evaluate, load_model, select_offline_segment
+
+    model, task, _ = load_model(tiny_checkpoint["checkpoint"], tiny_data)
+    sel = select_offline_segment(model, task, "dev", max_utterances=3)
+    choices = list(model.encoder.segment_length_choices)
+    assert sorted(map(int, sel["selection"])) == sorted(choices) and sel["n"] == min(3, len(task.dataset("dev")))
+    assert sel["selection"][str(sel["segment_length"])] == max(sel["selection"].values())
+    assert model.encoder.segment_length == sel["segment_length"]
+    for seg in choices[:2]:
+        model.encoder.segment_length = seg
+        assert evaluate(model, task, "dev", max_utterances=3, mt_only=True)["mt_bleu_greedy"] == \
+            sel["selection"][str(seg)]
+
+
 # --------------------------------------------------------------------------- source-prefix MT training
 def test_ctc_frame_limits_follow_the_st_ctc_path():
     from ctc_unity.modules.prefix_cross_attention import ctc_frame_limits

@@ -10,10 +10,12 @@ Text is detokenized with the SentencePiece models of the data and scored with sa
 Command line (``echostream-eval``)::
 
     echostream-eval --checkpoint runs/echostream_cpu/checkpoints/checkpoint_best.pt \
-        --data data/embedded/s2st --split test [--segment-length 0] [--beam 5] [--output report.json]
+        --data data/embedded/s2st --split test [--segment-length 0|N|best] [--beam 5] [--output report.json]
 
 prints (and with ``--output`` writes) JSON: asr_wer, st_ctc_bleu, mt_bleu_greedy, mt_bleu_beam5,
-unit_error_rate (units from the greedy translation), unit_error_rate_tf (teacher-forced text).
+unit_error_rate (units from the greedy translation), unit_error_rate_tf (teacher-forced text);
+with ``--segment-length best`` also ``segment_selection`` (the dev BLEU of every training segment
+choice and the one used: the offline upper bound, :func:`select_offline_segment`).
 """
 import argparse
 import json
@@ -61,8 +63,12 @@ def load_model(checkpoint: str, data: Optional[str] = None, device: str = "cpu",
 
 @torch.no_grad()
 def evaluate(model, task, split: str = "test", beam: int = 5, max_sentences: int = 32, device: str = "cpu",
-             max_utterances: Optional[int] = None) -> Dict:
+             max_utterances: Optional[int] = None, mt_only: bool = False) -> Dict:
     """Score every head on ``split`` (see module docstring).
+
+    Args:
+        mt_only: only the greedy MT decoder (``mt_bleu_greedy``; no beam search, no units), as
+            :func:`select_offline_segment` needs.
 
     Returns:
         dict with ``asr_wer``, ``st_ctc_bleu``, ``mt_bleu_greedy``, ``mt_bleu_beam``,
@@ -77,8 +83,9 @@ def evaluate(model, task, split: str = "test", beam: int = 5, max_sentences: int
     asr_sp = _spm_for(mtl[model.asr_task_name].args.config["dict"])
     tgt_sp = _spm_for(mtl[model.mt_task_name].args.config["dict"])
     unit_dict = task.target_dictionary
-    gens = {"greedy": SequenceGenerator([model], mt_dict, beam_size=1, max_len_b=200),
-            f"beam{beam}": SequenceGenerator([model], mt_dict, beam_size=beam, max_len_b=200)}
+    gens = {"greedy": SequenceGenerator([model], mt_dict, beam_size=1, max_len_b=200)}
+    if not mt_only:
+        gens[f"beam{beam}"] = SequenceGenerator([model], mt_dict, beam_size=beam, max_len_b=200)
     n = len(ds) if max_utterances is None else min(len(ds), max_utterances)
     res = {k: [] for k in ("asr_hyp", "asr_ref", "st_hyp", "mt_ref", "greedy", f"beam{beam}",
                            "unit_hyp", "unit_tf", "unit_ref")}
@@ -108,6 +115,8 @@ def evaluate(model, task, split: str = "test", beam: int = 5, max_sentences: int
             hyps = gen.generate([model], sample)
             for h in hyps:
                 res[name].append(_detok(tgt_sp, mt_dict, h[0]["tokens"].tolist()))
+        if mt_only:
+            continue
         # units from the greedy translation: rerun the decoder teacher-forced on its own output
         greedy = gens["greedy"].generate([model], sample)
         toks = [h[0]["tokens"] for h in greedy]
@@ -119,6 +128,9 @@ def evaluate(model, task, split: str = "test", beam: int = 5, max_sentences: int
         logits, umask = model.unit_logits(prev, extra)
         ulen = (~umask).sum(-1) if umask is not None else torch.full((logits.size(1),), logits.size(0))
         res["unit_hyp"].extend(ctc_greedy(logits, ulen))
+    if mt_only:
+        return {"split": split, "n": n, "segment_length": model.encoder.segment_length,
+                "mt_bleu_greedy": round(sacrebleu.corpus_bleu(res["greedy"], [res["mt_ref"]]).score, 2)}
     report = {
         "split": split,
         "n": n,
@@ -135,6 +147,36 @@ def evaluate(model, task, split: str = "test", beam: int = 5, max_sentences: int
     return report
 
 
+def select_offline_segment(model, task, split: str = "dev", max_utterances: int = 100,
+                           device: str = "cpu") -> Dict:
+    """The offline upper bound's encoder segment: the best on ``split`` among the model's training choices.
+
+    Offline decoding sees the whole source; the encoder may still run in segments (Emformer,
+    Shi et al. 2021), and with multi-chunk training (StreamSpeech, Zhang et al. 2024) the
+    full-context mode (segment 0) is only one of the sampled choices and need not be the model's
+    best. The offline figure is therefore the whole source encoded with the segment length (in
+    40 ms encoder frames, from ``--segment-length-choices``) whose greedy MT BLEU on the first
+    ``max_utterances`` of ``split`` is highest (ties: the longest context). The selection never
+    looks at the test split.
+
+    Returns:
+        ``{"segment_length": best, "selection": {choice: BLEU}, "split": split, "n": n}``; the
+        model's ``encoder.segment_length`` is left at ``best``.
+    """
+    choices = list(getattr(model.encoder, "segment_length_choices", None) or [0])
+    table = {}
+    for seg in choices:
+        model.encoder.segment_length = seg
+        table[seg] = evaluate(model, task, split, device=device, max_utterances=max_utterances,
+                              mt_only=True)["mt_bleu_greedy"]
+        logger.info("offline segment selection on %s: segment %d -> MT BLEU %.2f", split, seg, table[seg])
+    # highest BLEU; among equals the longest context (0 = full context counts as the longest)
+    best = max(choices, key=lambda c: (table[c], c == 0, c))
+    model.encoder.segment_length = best
+    return {"segment_length": best, "selection": {str(k): v for k, v in table.items()}, "split": split,
+            "n": min(max_utterances, len(task.dataset(split)))}
+
+
 def main(argv=None):
     """``echostream-eval``: offline evaluation of a checkpoint on a split (see the module docstring)."""
     p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0], formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -142,7 +184,12 @@ def main(argv=None):
     p.add_argument("--data", help="prepared data folder (default: the one stored in the checkpoint)")
     p.add_argument("--split", default="test")
     p.add_argument("--beam", type=int, default=5)
-    p.add_argument("--segment-length", type=int, default=0, help="encoder segment length (0 = full context)")
+    p.add_argument("--segment-length", default="0",
+                   help="encoder segment length in 40 ms frames (0 = full context), or 'best': the best of the "
+                        "model's training choices on --select-split (the offline upper bound, see "
+                        "select_offline_segment)")
+    p.add_argument("--select-split", default="dev", help="split that --segment-length best selects on")
+    p.add_argument("--select-utterances", type=int, default=100, help="utterances of --select-split it uses")
     p.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     p.add_argument("--max-utterances", type=int)
     p.add_argument("--output", help="write the JSON report here (atomically)")
@@ -154,8 +201,15 @@ def main(argv=None):
         for path, what in ((a.checkpoint, "checkpoint"), (a.data, "data folder")):
             if path and not os.path.exists(path):
                 raise FileNotFoundError(f"{what} not found: {path}")
-        model, task, _ = load_model(a.checkpoint, a.data, a.device, a.segment_length)
+        best = a.segment_length == "best"
+        if not best and not a.segment_length.isdigit():
+            raise ValueError(f"--segment-length must be a non-negative integer or 'best', got {a.segment_length!r}")
+        model, task, _ = load_model(a.checkpoint, a.data, a.device, None if best else int(a.segment_length))
+        selection = (select_offline_segment(model, task, a.select_split, a.select_utterances, a.device)
+                     if best else None)
         report = evaluate(model, task, a.split, beam=a.beam, device=a.device, max_utterances=a.max_utterances)
+        if selection is not None:
+            report["segment_selection"] = selection
     except (FileNotFoundError, ValueError, KeyError) as e:
         print(f"echostream-eval: error: {e}", file=sys.stderr)
         sys.exit(1)

@@ -49,7 +49,9 @@ class SessionOptions:
         segment_ms: source chunk the caller pushes (ms); also sets the encoder segment.
         encoder_segment_length: Emformer segment in 40 ms frames (None: ``segment_ms / 40``;
             0 = full context).
-        offline: full-context encoder; translate at the end of the source.
+        offline: translate at the end of the source (the whole source before any output); the encoder
+            runs with ``encoder_segment_length`` when given (the offline upper bound's segment,
+            ``echostream-eval --segment-length best``), else with full context.
         stride_n, lagging_k1: alignment / wait-k options; word_holdback: word policy option;
         waitk: wait-k's k (encoder segments).
         max_len: maximum target subwords per sentence.
@@ -78,10 +80,10 @@ class SessionOptions:
 
     def encoder_segment(self) -> int:
         """Emformer segment length in encoder frames (0 = full context)."""
-        if self.offline:
-            return 0
         if self.encoder_segment_length is not None:
             return self.encoder_segment_length
+        if self.offline:
+            return 0
         return max(1, round((self.segment_ms or 320) / FRAME_MS))
 
 
