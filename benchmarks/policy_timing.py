@@ -11,7 +11,8 @@ differ only by what the stream has accumulated), pushes it to one
 :class:`ctc_unity.streaming.StreamingSession` in ``--segment-ms`` chunks with one thread, and
 records per push the thread CPU time (ms) and the session's carried state
 (:meth:`StreamingSession.state_nbytes`). Reports the median push time over the first and the
-last 10% of pushes, the median state of the first and the last minute, the largest state of the
+last 10% of pushes (and of the first 10% pushed again by a second session, interleaved with the
+last 10%: the time ratio compares those two), the median state of the first and the last minute, the largest state of the
 first and the last two minutes, their ratios (bounded: <= 1.2), the words written, and a plot of
 both against stream position. The
 state within a minute varies with where the sentences fall (it is bounded by the sentence,
@@ -46,13 +47,20 @@ def long_stream(utterances: Sequence[np.ndarray], seconds: float, pause_s=(0.3, 
     return np.tile(period, int(np.ceil(seconds / period_s)))[: int(seconds * 16000)]
 
 
-def measure(session, stream: np.ndarray, chunk_samples: int) -> Dict:
+def measure(session, stream: np.ndarray, chunk_samples: int, reference=None) -> Dict:
     """Push ``stream`` (never finished) and time every push (thread CPU time, one torch thread).
+
+    ``reference``: a second session on the same model and options. While ``session`` pushes the
+    last 10% of the stream, ``reference`` (reset first) pushes the first 10%, one push after
+    each of ``session``'s, so both are timed under the same machine conditions; ``time_ratio``
+    is then last 10% over the interleaved reference, which a shared, busy machine (CI) cannot
+    skew as it skews a comparison of the first and the last minutes taken ten minutes apart.
 
     Returns:
         dict with ``push_ms`` and ``state_bytes`` (one per push), ``source_ms`` (stream position
         after each push), ``words`` (target words written), ``sentence_ends``, and the summary
-        figures ``first10_median_ms``, ``last10_median_ms``, ``time_ratio``, the median state of
+        figures ``first10_median_ms``, ``last10_median_ms``, ``reference_median_ms`` (None
+        without ``reference``), ``time_ratio``, the median state of
         the first and the last minute (``state_first_minute``, ``state_last_minute``,
         ``state_ratio``) and the largest state of the first and the last two minutes
         (``state_max_first_minutes``, ``state_max_last_minutes``, ``state_max_ratio``; one
@@ -63,10 +71,15 @@ def measure(session, stream: np.ndarray, chunk_samples: int) -> Dict:
     push_ms: List[float] = []
     state: List[int] = []
     pos: List[float] = []
+    ref_ms: List[float] = []
     words = ends = 0
+    starts = range(0, len(stream) - chunk_samples + 1, chunk_samples)
+    n = max(1, len(starts) // 10)
     session.reset()
+    if reference is not None:
+        reference.reset()
     try:
-        for s in range(0, len(stream) - chunk_samples + 1, chunk_samples):
+        for i, s in enumerate(starts):
             t0 = time.thread_time()
             step = session.push(stream[s:s + chunk_samples])
             push_ms.append(1000.0 * (time.thread_time() - t0))
@@ -74,10 +87,15 @@ def measure(session, stream: np.ndarray, chunk_samples: int) -> Dict:
             pos.append(step.source_ms)
             words += len(step.target_words)
             ends += step.sentence_ends
+            if reference is not None and i >= len(starts) - n:
+                r = starts[i - (len(starts) - n)]
+                t0 = time.thread_time()
+                reference.push(stream[r:r + chunk_samples])
+                ref_ms.append(1000.0 * (time.thread_time() - t0))
     finally:
         torch.set_num_threads(threads)
-    n = max(1, len(push_ms) // 10)
     first, last = float(np.median(push_ms[:n])), float(np.median(push_ms[-n:]))
+    ref = float(np.median(ref_ms)) if ref_ms else None
     minute = 60000.0
     s_first = [s for s, p in zip(state, pos) if p <= minute]
     s_last = [s for s, p in zip(state, pos) if p > pos[-1] - minute]
@@ -87,7 +105,8 @@ def measure(session, stream: np.ndarray, chunk_samples: int) -> Dict:
     big_last = max(s for s, p in zip(state, pos) if p > pos[-1] - 2 * minute)
     return {"push_ms": push_ms, "state_bytes": state, "source_ms": pos, "words": words, "sentence_ends": ends,
             "first10_median_ms": round(first, 3), "last10_median_ms": round(last, 3),
-            "time_ratio": round(last / first, 3), "state_first_minute": med_first, "state_last_minute": med_last,
+            "reference_median_ms": None if ref is None else round(ref, 3),
+            "time_ratio": round(last / (first if ref is None else ref), 3), "state_first_minute": med_first, "state_last_minute": med_last,
             "state_ratio": round(med_last / med_first, 3), "state_max_first_minutes": big_first,
             "state_max_last_minutes": big_last, "state_max_ratio": round(big_last / big_first, 3)}
 
@@ -141,11 +160,12 @@ def main(argv=None):
             print(f"[policy_timing] {which}", file=sys.stderr)
     except (FileNotFoundError, ValueError) as e:
         sys.exit(f"policy_timing: error: {e}")
-    session = StreamingSession(bundle, SessionOptions(policy=a.policy, segment_ms=a.segment_ms,
-                                                      max_sentence_ms=a.max_sentence_ms, outputs=tuple(a.outputs)), vocoder)
+    options = SessionOptions(policy=a.policy, segment_ms=a.segment_ms, max_sentence_ms=a.max_sentence_ms,
+                             outputs=tuple(a.outputs))
+    session, reference = StreamingSession(bundle, options, vocoder), StreamingSession(bundle, options, vocoder)
     wavs = open(os.path.join(bundle.data_dir, "simuleval", "test", "wav_list.txt")).read().split()
     stream = long_stream([load_audio(w, quiet=True)[0].numpy() for w in wavs], a.seconds)
-    result = measure(session, stream, int(16 * a.segment_ms))
+    result = measure(session, stream, int(16 * a.segment_ms), reference)
     result.update({"model": a.model, "policy": a.policy, "outputs": a.outputs, "seconds": a.seconds,
                    "segment_ms": a.segment_ms, "pushes": len(result["push_ms"]),
                    "rtf": round(sum(result["push_ms"]) / 1000.0 / a.seconds, 4)})

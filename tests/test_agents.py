@@ -290,8 +290,9 @@ def test_a_sentence_that_never_ends_is_closed_by_force(bundle, wavs):
 def test_ten_minute_stream_keeps_state_and_step_time_bounded(bundle, tiny_data, vocoder):
     """10 minutes (one minute of test utterances with 0.3-2 s pauses, ten times) through one
     session: carried state in minute 10 within 1.2x of minute 1 (median; largest: minutes 9-10 vs
-    1-2), and per-push
-    time of the last 10% <= 1.2x the first 10% (benchmarks/policy_timing.py's measurement). The
+    1-2), and per-push time of the last 10% <= 1.2x that of the first 10% pushed to a fresh
+    session interleaved with them (benchmarks/policy_timing.py's measurement; interleaving keeps a
+    busy CI machine from skewing the comparison: without it CI measured 1.36x once). The
     state is bounded by the sentence; sentences are capped at 3 s here so that every minute's
     sentences are alike and the minutes compare like with like (the tiny model's own sentence
     ends fall differently in each minute)."""
@@ -303,12 +304,13 @@ def test_ten_minute_stream_keeps_state_and_step_time_bounded(bundle, tiny_data, 
     for split in ("test", "dev"):
         paths += open(os.path.join(tiny_data, "simuleval", split, "wav_list.txt")).read().split()
     stream = bench.long_stream([load_audio(p)[0].numpy() for p in paths], 600.0)
-    session = StreamingSession(bundle, SessionOptions(policy="word", segment_ms=320, max_sentence_ms=3000), vocoder)
-    r = bench.measure(session, stream, 5120)
+    options = SessionOptions(policy="word", segment_ms=320, max_sentence_ms=3000)
+    session, reference = StreamingSession(bundle, options, vocoder), StreamingSession(bundle, options, vocoder)
+    r = bench.measure(session, stream, 5120, reference)
     print(f"\n[bounded] pushes={len(r['push_ms'])} state minute1={r['state_first_minute']} B "
           f"minute10={r['state_last_minute']} B ({r['state_ratio']}x; largest, minutes 1-2 -> 9-10: "
           f"{r['state_max_first_minutes']} -> {r['state_max_last_minutes']} B, {r['state_max_ratio']}x); median push first10%={r['first10_median_ms']} ms "
-          f"last10%={r['last10_median_ms']} ms ({r['time_ratio']}x); words={r['words']} ends={r['sentence_ends']}")
+          f"last10%={r['last10_median_ms']} ms, first 10% again, interleaved={r['reference_median_ms']} ms ({r['time_ratio']}x); words={r['words']} ends={r['sentence_ends']}")
     assert r["state_ratio"] <= 1.2 and r["state_max_ratio"] <= 1.2
     assert r["time_ratio"] <= 1.2
     assert r["words"] > 0 and r["sentence_ends"] >= 10  # the translation did not stop after one sentence

@@ -179,7 +179,8 @@ def test_stereo_and_rate_mismatch_are_converted_and_logged(tmp_path, caplog):
 # --------------------------------------------------------------------------- CVSS-C tree + resume
 @pytest.fixture(scope="module")
 def cvss_tree(tmp_path_factory):
-    """Miniature Common Voice (48 kHz stereo mp3) + CVSS-C (24 kHz wav) tree with espeak-ng speech."""
+    """Miniature Common Voice (48 kHz stereo mp3) + CVSS-C (24 kHz wav) tree with espeak-ng speech;
+    the folders carry no pair name, so the pair (fr-en) comes from the Common Voice clip names."""
     if shutil.which("espeak-ng") is None or shutil.which("ffmpeg") is None:
         pytest.skip("espeak-ng / ffmpeg not installed (scripts/setup_env.sh installs them)")
     base = tmp_path_factory.mktemp("cvss")
@@ -193,17 +194,17 @@ def cvss_tree(tmp_path_factory):
         with open(cv / f"{split}.tsv", "w") as fh:
             fh.write("client_id\tpath\tsentence\n")
             for name, fr, _ in rows:
-                fh.write(f"spk_{name}\tcv_{name}.mp3\t{fr}\n")
+                fh.write(f"spk_{name}\tcommon_voice_fr_{ord(name)}.mp3\t{fr}\n")
         with open(cvss / f"{split}.tsv", "w") as fh:
             for name, fr, en in rows:
-                fh.write(f"cv_{name}.mp3\t{en}\n")
+                fh.write(f"common_voice_fr_{ord(name)}.mp3\t{en}\n")
                 wav = base / f"{name}.wav"
                 subprocess.run(["espeak-ng", "-v", "fr", "-w", str(wav), fr], check=True)
                 subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(wav), "-ar", "48000", "-ac", "2",
-                                str(cv / "clips" / f"cv_{name}.mp3")], check=True)
+                                str(cv / "clips" / f"common_voice_fr_{ord(name)}.mp3")], check=True)
                 subprocess.run(["espeak-ng", "-v", "en-us+klatt2", "-w", str(wav), en], check=True)
                 subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(wav), "-ar", "24000",
-                                str(cvss / split / f"cv_{name}.mp3.wav")], check=True)
+                                str(cvss / split / f"common_voice_fr_{ord(name)}.mp3.wav")], check=True)
     return cv, cvss
 
 
@@ -214,6 +215,7 @@ def test_cvss_front_end_through_prepare_and_resume(cvss_tree, tmp_path):
     cv, cvss = cvss_tree
     raw, out = tmp_path / "raw", tmp_path / "s2st"
     build_cvss_raw(str(cv), str(cvss), str(raw))
+    assert json.load(open(raw / "corpus_stats.json"))["lang_pair"] == "fr-en"  # from the clip names
     cfg = PrepConfig(raw_dir=str(raw), out_dir=str(out), src_vocab_size=40, tgt_vocab_size=40, n_units=6, workers=1)
     prepare(cfg)
     manifest = read_tsv(out / "train.tsv")

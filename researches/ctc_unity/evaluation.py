@@ -162,19 +162,21 @@ def select_offline_segment(model, task, split: str = "dev", max_utterances: int 
     Returns:
         ``{"segment_length": best, "selection": {choice: BLEU}, "split": split, "n": n}``; the
         model's ``encoder.segment_length`` is left at ``best``.
+
+    Raises:
+        KeyError, FileNotFoundError: as :func:`evaluate` (unknown split, missing SentencePiece model).
     """
     choices = list(getattr(model.encoder, "segment_length_choices", None) or [0])
-    table = {}
+    table, n = {}, 0
     for seg in choices:
         model.encoder.segment_length = seg
-        table[seg] = evaluate(model, task, split, device=device, max_utterances=max_utterances,
-                              mt_only=True)["mt_bleu_greedy"]
+        rep = evaluate(model, task, split, device=device, max_utterances=max_utterances, mt_only=True)
+        table[seg], n = rep["mt_bleu_greedy"], rep["n"]
         logger.info("offline segment selection on %s: segment %d -> MT BLEU %.2f", split, seg, table[seg])
     # highest BLEU; among equals the longest context (0 = full context counts as the longest)
     best = max(choices, key=lambda c: (table[c], c == 0, c))
     model.encoder.segment_length = best
-    return {"segment_length": best, "selection": {str(k): v for k, v in table.items()}, "split": split,
-            "n": min(max_utterances, len(task.dataset(split)))}
+    return {"segment_length": best, "selection": {str(k): v for k, v in table.items()}, "split": split, "n": n}
 
 
 def main(argv=None):
