@@ -508,3 +508,24 @@ def test_cli(capsys):
     lines = capsys.readouterr().out.strip().split("\n")
     assert len(lines) == 4
     assert all(len(line.split("\t")) == 3 for line in lines)
+
+
+@pytest.mark.parametrize("lang_pair", G.LANG_PAIRS)
+def test_stats_cli_counts_the_split_build_corpus_makes(lang_pair, capsys):
+    """``grammar --stats``: per-split pairs as asked, phenomenon counts equal to a hand count over
+    the same split, and "all" the sum of the splits."""
+    import json
+
+    from ctc_unity.datasets import corpus
+
+    assert G.main(["--stats", "--n", "120", "--n-eval", "10", "--lang-pair", lang_pair]) == 0
+    stats = json.loads(capsys.readouterr().out)
+    splits = corpus.grammar_splits(120, 10, 10, lang_pair=lang_pair)
+    for split, pairs in splits.items():
+        assert stats[split]["pairs"] == {split: len(pairs)}
+        assert stats[split]["phenomena_counts"] == dict(sorted(Counter(n for p in pairs for n in p.phenomena).items()))
+    total = Counter()
+    for split in splits:
+        total.update(stats[split]["phenomena_counts"])
+    assert stats["all"]["phenomena_counts"] == dict(sorted(total.items()))
+    assert stats["all"]["lang_pair"] == lang_pair and stats["all"]["total_pairs"] == 140

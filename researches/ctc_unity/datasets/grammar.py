@@ -76,7 +76,10 @@ def charsets(lang_pair: str = DEFAULT_LANG_PAIR) -> Tuple[FrozenSet[str], Frozen
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    """Print generated pairs as ``src<TAB>tgt<TAB>phenomena`` lines.
+    """Print generated pairs as ``src<TAB>tgt<TAB>phenomena`` lines, or with ``--stats`` the text
+    statistics of the corpus ``build_corpus.py`` would build (``--n`` train pairs, ``--n-eval``
+    dev and test pairs each, the same split): :func:`.corpus.compute_corpus_stats` of every split
+    and of all together, as JSON (no audio, so no durations and speakers).
 
     Returns:
         Process exit status (0).
@@ -90,7 +93,25 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     ap.add_argument("--min-words", type=int, default=3)
     ap.add_argument("--max-words", type=int, default=20)
     ap.add_argument("--lang-pair", default=DEFAULT_LANG_PAIR, choices=LANG_PAIRS)
+    ap.add_argument("--stats", action="store_true", help="print corpus statistics (JSON) instead of pairs")
+    ap.add_argument("--n-eval", type=int, default=300, help="with --stats: dev and test pairs each (default: %(default)s)")
     args = ap.parse_args(argv)
+    if args.stats:
+        import json
+
+        from . import corpus
+
+        try:
+            splits = corpus.grammar_splits(args.n, args.n_eval, args.n_eval, seed=args.seed, min_words=args.min_words,
+                                           max_words=args.max_words, lang_pair=args.lang_pair)
+        except ValueError as exc:
+            ap.error(str(exc))
+        rows = {split: [{"src_text": p.src, "tgt_text": p.tgt, "phenomena": corpus.PHENOMENA_SEP.join(p.phenomena)}
+                        for p in pairs] for split, pairs in splits.items()}
+        stats = {split: corpus.compute_corpus_stats({split: r}, args.lang_pair) for split, r in rows.items()}
+        stats["all"] = corpus.compute_corpus_stats(rows, args.lang_pair)
+        print(json.dumps(stats, indent=1, ensure_ascii=False))
+        return 0
     try:
         pairs = generate_pairs(args.n, seed=args.seed, min_words=args.min_words, max_words=args.max_words,
                                lang_pair=args.lang_pair)
