@@ -13,5 +13,13 @@ applied first (see :mod:`compat`); data modules that load fairseq checkpoints ca
 ``compat.apply()`` themselves, so importing them stays light.
 """
 if __name__ == "ctc_unity":
+    import logging as _logging
+
+    _root_level = _logging.getLogger().level
     from . import compat  # noqa: F401  (before any fairseq checkpoint is loaded)
     from . import criterions, models, tasks  # noqa: F401
+
+    # fairseq's wav2vec2_classification calls logging.basicConfig(level=DEBUG) on import, which
+    # turns on every library's debug output (matplotlib's font search, ...): keep INFO at most
+    if _logging.getLogger().level == _logging.DEBUG and _root_level != _logging.DEBUG:
+        _logging.getLogger().setLevel(_logging.INFO)

@@ -6,12 +6,17 @@ latency) and ``scores_ca.tsv`` (computation-aware latency, same run). Columns of
 task, policy, segment, every quality/latency metric, and each latency metric again with a
 ``_CA`` suffix. The plot has one panel per task (BLEU or ASR-BLEU against AL and
 computation-aware AL), one line per policy, the offline score as a horizontal line.
+
+``--compare LABEL=CSV ...`` puts the CSVs of several sweeps (e.g. one per language pair) side by
+side instead: one Markdown table (quality and AL per policy and segment, a column pair per label,
+``--markdown``) and one plot (quality against AL, a colour per policy, a marker per label).
 """
 import argparse
+import csv
 import os
 import sys
 
-from .datasets.atomic import save_figure_atomic, write_csv_atomic
+from .datasets.atomic import save_figure_atomic, write_csv_atomic, write_lines_atomic
 from .datasets.tsv import read_tsv
 
 ORDER = {"160": 0, "320": 1, "640": 2, "1280": 3, "offline": 9}
@@ -104,12 +109,127 @@ def print_table(rows):
         print("\t".join(str(round(r[c], 2)) if isinstance(r.get(c), float) else str(r.get(c, "")) for c in cols))
 
 
+def read_results_csv(path):
+    """The rows of a CSV this module wrote: ``task``, ``policy``, ``segment`` as strings, every
+    other non-empty cell as float.
+
+    Raises:
+        ValueError: the file is missing or lacks the ``task``/``policy``/``segment`` columns.
+    """
+    if not os.path.isfile(path):
+        raise ValueError(f"{path}: no such results CSV")
+    with open(path, newline="", encoding="utf-8") as f:
+        reader = csv.DictReader(f)
+        missing = {"task", "policy", "segment"} - set(reader.fieldnames or ())
+        if missing:
+            raise ValueError(f"{path}: not a simuleval_results CSV (no column {sorted(missing)})")
+        rows = []
+        for r in reader:
+            row = {k: r[k] for k in ("task", "policy", "segment")}
+            row.update({k: float(v) for k, v in r.items() if k not in row and v not in ("", None)})
+            rows.append(row)
+    return rows
+
+
+def compare_rows(labelled, task):
+    """Side-by-side rows of several sweeps for one task.
+
+    Args:
+        labelled: ``[(label, rows)]``, rows as :func:`collect` or :func:`read_results_csv` give.
+        task: ``s2tt`` or ``s2st``.
+    Returns:
+        ``[{"policy", "segment", "<label> quality", "<label> AL", ...}]`` in the sweep's order, a
+        configuration present in any sweep (missing cells ``None``).
+    """
+    keys = []
+    for _, rows in labelled:
+        for r in rows:
+            k = (r["policy"], r["segment"])
+            if r["task"] == task and k not in keys:
+                keys.append(k)
+    keys.sort(key=lambda k: (k[1] == "offline", k[0], ORDER.get(k[1], 5)))
+    out = []
+    for policy, segment in keys:
+        row = {"policy": policy, "segment": segment}
+        for label, rows in labelled:
+            hit = [r for r in rows if r["task"] == task and (r["policy"], r["segment"]) == (policy, segment)]
+            row[f"{label} quality"] = hit[0].get(quality_key(hit[0])) if hit else None
+            row[f"{label} AL"] = hit[0].get("AL") if hit else None
+        out.append(row)
+    return out
+
+
+def compare_markdown(labelled, task):
+    """:func:`compare_rows` as a Markdown table (quality to 0.1, AL in whole ms, "–" when absent)."""
+    rows = compare_rows(labelled, task)
+    quality = "ASR-BLEU" if task == "s2st" else "BLEU"
+    head = ["policy", "segment"] + [f"{label} {c}" for label, _ in labelled for c in (quality, "AL")]
+    lines = ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
+    for r in rows:
+        cells = ["offline", "—"] if r["segment"] == "offline" else [r["policy"], f"{r['segment']} ms"]
+        for label, _ in labelled:
+            q, al = r[f"{label} quality"], r[f"{label} AL"]
+            cells += ["–" if q is None else f"{q:.1f}", "–" if al is None else f"{al:.0f}"]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def compare_plot(labelled, task, path):
+    """Quality against AL for several sweeps: a colour per policy, a marker and line style per label."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4.8))
+    markers, styles = "osD^v", ["-", "--", ":", "-."]
+    policies = sorted({r["policy"] for _, rows in labelled for r in rows if r["task"] == task} - {"offline"})
+    colours = {p: f"C{i}" for i, p in enumerate(policies)}
+    for j, (label, rows) in enumerate(labelled):
+        trs = [r for r in rows if r["task"] == task]
+        for policy in policies:
+            pts = [r for r in trs if r["policy"] == policy and r["segment"] != "offline"]
+            if pts:
+                ax.plot([r.get("AL", float("nan")) for r in pts], [r.get(quality_key(r), float("nan")) for r in pts],
+                        marker=markers[j % len(markers)], ls=styles[j % len(styles)], color=colours[policy],
+                        label=f"{label} {policy}")
+        off = [r for r in trs if r["segment"] == "offline"]
+        if off:
+            ax.axhline(off[0].get(quality_key(off[0])), color="grey", ls=styles[j % len(styles)], lw=0.8,
+                       label=f"{label} offline")
+    finish_task_axes(ax, task, "AL (ms)", f"{task.upper()}: " + " vs ".join(label for label, _ in labelled), 7)
+    fig.tight_layout()
+    save_figure_atomic(fig, path)
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__)
-    p.add_argument("--runs", required=True)
-    p.add_argument("--csv", required=True)
+    p.add_argument("--runs", help="a simuleval.sh output folder (collect mode)")
+    p.add_argument("--csv", help="the CSV to write (collect mode)")
     p.add_argument("--plot")
+    p.add_argument("--compare", nargs="+", metavar="LABEL=CSV", help="compare mode: results CSVs side by side")
+    p.add_argument("--task", default="s2tt", choices=["s2tt", "s2st"], help="compare mode: the task to compare")
+    p.add_argument("--markdown", help="compare mode: write the side-by-side table here")
     a = p.parse_args(argv)
+    if a.compare:
+        try:
+            labelled = []
+            for item in a.compare:
+                label, sep, path = item.partition("=")
+                if not sep or not label or not path:
+                    raise ValueError(f"--compare {item!r}: expected LABEL=CSV")
+                labelled.append((label, read_results_csv(path)))
+        except ValueError as e:
+            sys.exit(f"error: {e}")
+        table = compare_markdown(labelled, a.task)
+        if a.markdown:
+            write_lines_atomic(a.markdown, table.splitlines())
+        if a.plot:
+            compare_plot(labelled, a.task, a.plot)
+        print(table, end="")
+        return
+    if not a.runs or not a.csv:
+        p.error("--runs and --csv are required (or --compare)")
     rows = collect(a.runs)
     if not rows:
         sys.exit(f"no SimulEval runs with scores.tsv under {a.runs}")
