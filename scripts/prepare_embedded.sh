@@ -2,7 +2,8 @@
 # Build the embedded corpus of LANG_PAIR and prepare it for fairseq (each step skipped when done).
 # Variables: LANG_PAIR (fr-en; or de-en, es-en), DATA_ROOT (data/embedded for fr-en, else data/embedded-$LANG_PAIR), N_TRAIN/N_DEV/N_TEST (10000/300/300), WORKERS (nproc),
 #            CORPUS_ARGS (more build_corpus.py options, e.g. "--max-words 8 --covered-eval"),
-#            PREP_ARGS (more prep_s2st_data.py options, e.g. "--src-vocab-size 80 --n-units 50").
+#            PREP_ARGS (more prep_s2st_data.py options, e.g. "--src-vocab-size 80 --n-units 50"; they come
+#            after the pair's own --src-vocab-size, grammars.source_vocab_size, and so override it).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 PY=.venv/bin/python
@@ -18,6 +19,8 @@ if [ ! -f "$DATA_ROOT/raw/corpus_stats.json" ]; then
 else echo "[prepare] corpus: $DATA_ROOT/raw exists, skipped"; fi
 t1=$(date +%s)
 if [ ! -f "$DATA_ROOT/s2st/data_stats.json" ]; then
-  $PY preprocess_scripts/prep_s2st_data.py --raw-dir "$DATA_ROOT/raw" --out-dir "$DATA_ROOT/s2st" --workers "$WORKERS" ${PREP_ARGS:-}
+  SRC_VOCAB=$($PY -c "import sys; from ctc_unity.datasets.grammars import source_vocab_size as v; print(v(sys.argv[1]))" "$LANG_PAIR")
+  $PY preprocess_scripts/prep_s2st_data.py --raw-dir "$DATA_ROOT/raw" --out-dir "$DATA_ROOT/s2st" --workers "$WORKERS" \
+    --src-vocab-size "$SRC_VOCAB" ${PREP_ARGS:-}
   echo "[prepare] data prepared in $(( $(date +%s) - t1 )) s"
 else echo "[prepare] data: $DATA_ROOT/s2st exists, skipped"; fi

@@ -164,3 +164,14 @@ def test_german_voices():
 
     voices = tts.source_speakers("de")
     assert len({v.voice for v in voices}) >= 4 and all(v.voice.startswith("de+") for v in voices)
+
+
+def test_embedded_corpus_gets_the_pairs_own_source_vocabulary():
+    from ctc_unity.datasets.grammars import base, source_vocab_size
+
+    # German words as single pieces keep the ASR CTC at its prior (docs/training.md): the German
+    # corpus is prepared with about a character inventory, the others with the default
+    assert source_vocab_size("de-en") == DE.SRC_VOCAB_SIZE == 50
+    assert source_vocab_size("fr-en") == base.DEFAULT_SRC_VOCAB_SIZE == 1000
+    with pytest.raises(ValueError, match="unknown language pair"):
+        source_vocab_size("xx-en")

@@ -11,7 +11,8 @@ import importlib
 import re
 from typing import Tuple
 
-__all__ = ["LANG_PAIRS", "DEFAULT_LANG_PAIR", "parse_lang_pair", "split_lang_pair", "get_grammar"]
+__all__ = ["LANG_PAIRS", "DEFAULT_LANG_PAIR", "parse_lang_pair", "split_lang_pair", "get_grammar",
+           "source_vocab_size"]
 
 #: Language pairs with an embedded grammar (``<source>-<target>``).
 LANG_PAIRS: Tuple[str, ...] = ("fr-en", "de-en", "es-en")
@@ -60,3 +61,16 @@ def get_grammar(lang_pair: str = DEFAULT_LANG_PAIR):
     """
     src, _ = parse_lang_pair(lang_pair)
     return importlib.import_module(f"{__name__}.{src}")
+
+
+def source_vocab_size(lang_pair: str = DEFAULT_LANG_PAIR) -> int:
+    """The source SentencePiece size the embedded corpus of ``lang_pair`` is prepared with: the
+    grammar's ``SRC_VOCAB_SIZE``, else :data:`.base.DEFAULT_SRC_VOCAB_SIZE` (see docs/training.md,
+    "Source vocabulary per pair", for the measurements behind each value).
+
+    Raises:
+        ValueError: if the pair is not one of :data:`LANG_PAIRS`.
+    """
+    from .base import DEFAULT_SRC_VOCAB_SIZE
+
+    return int(getattr(get_grammar(lang_pair), "SRC_VOCAB_SIZE", DEFAULT_SRC_VOCAB_SIZE))

@@ -10,6 +10,10 @@ provides:
     the espeak-ng voice of the source speech (:func:`ctc_unity.datasets.tts.source_speakers`).
 ``PHENOMENA``
     the phenomenon tags of the pair, in canonical order.
+``SRC_VOCAB_SIZE`` (optional, default :data:`DEFAULT_SRC_VOCAB_SIZE`)
+    the source SentencePiece size the embedded corpus is prepared with
+    (``scripts/prepare_embedded.sh`` asks :func:`..grammars.source_vocab_size`): the size at
+    which the ASR CTC head learns within the default training budget.
 ``SRC_CHARSET`` / ``TGT_CHARSET``
     every character a sentence can contain.
 ``sample_sentence(rng, n_clauses) -> (src_tokens, tgt_tokens, tags)``
@@ -32,7 +36,11 @@ import random
 from dataclasses import dataclass
 from typing import Dict, List, Sequence, Set, Tuple
 
+#: Source SentencePiece size of a grammar that does not set ``SRC_VOCAB_SIZE`` (the fr-en default).
+DEFAULT_SRC_VOCAB_SIZE = 1000
+
 __all__ = [
+    "DEFAULT_SRC_VOCAB_SIZE",
     "LEXICON_DIR",
     "SentencePair",
     "read_lexicon",

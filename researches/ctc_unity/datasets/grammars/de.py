@@ -50,6 +50,11 @@ SRC = "de"
 #: espeak-ng voice of the source speech (speaker variants: :func:`..tts.source_speakers`).
 SOURCE_VOICE = "de"
 TGT = "en"
+#: Source SentencePiece size of the embedded corpus (:func:`.source_vocab_size`). At 1 000 (or
+#: 300) pieces, nearly one per German word, the ASR CTC head of the default recipe stays at the
+#: unigram prior for the whole budget and the encoder learns nothing; at 50 (about the
+#: characters) it learns from the first updates (docs/training.md, "Source vocabulary per pair").
+SRC_VOCAB_SIZE = 50
 
 PHENOMENA: Tuple[str, ...] = (
     "v2_inversion",
