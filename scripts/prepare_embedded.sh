@@ -3,7 +3,7 @@
 # Variables: LANG_PAIR (fr-en; or de-en, es-en), DATA_ROOT (data/embedded for fr-en, else data/embedded-$LANG_PAIR), N_TRAIN/N_DEV/N_TEST (10000/300/300), WORKERS (nproc),
 #            CORPUS_ARGS (more build_corpus.py options, e.g. "--max-words 8 --covered-eval"),
 #            PREP_ARGS (more prep_s2st_data.py options, e.g. "--src-vocab-size 80 --n-units 50"; they come
-#            after the pair's own --src-vocab-size, grammars.source_vocab_size, and so override it).
+#            after the pair's own --src-vocab-size, if its grammar sets one (grammars.source_vocab_size), and so override it).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 PY=.venv/bin/python
@@ -19,8 +19,8 @@ if [ ! -f "$DATA_ROOT/raw/corpus_stats.json" ]; then
 else echo "[prepare] corpus: $DATA_ROOT/raw exists, skipped"; fi
 t1=$(date +%s)
 if [ ! -f "$DATA_ROOT/s2st/data_stats.json" ]; then
-  SRC_VOCAB=$($PY -c "import sys; from ctc_unity.datasets.grammars import source_vocab_size as v; print(v(sys.argv[1]))" "$LANG_PAIR")
+  SRC_VOCAB=$($PY -c "import sys; from ctc_unity.datasets.grammars import source_vocab_size as v; print(v(sys.argv[1]) or '')" "$LANG_PAIR")
   $PY preprocess_scripts/prep_s2st_data.py --raw-dir "$DATA_ROOT/raw" --out-dir "$DATA_ROOT/s2st" --workers "$WORKERS" \
-    --src-vocab-size "$SRC_VOCAB" ${PREP_ARGS:-}
+    ${SRC_VOCAB:+--src-vocab-size "$SRC_VOCAB"} ${PREP_ARGS:-}
   echo "[prepare] data prepared in $(( $(date +%s) - t1 )) s"
 else echo "[prepare] data: $DATA_ROOT/s2st exists, skipped"; fi

@@ -167,11 +167,13 @@ def test_german_voices():
 
 
 def test_embedded_corpus_gets_the_pairs_own_source_vocabulary():
-    from ctc_unity.datasets.grammars import base, source_vocab_size
+    from ctc_unity.datasets.grammars import source_vocab_size
+    from ctc_unity.datasets.prepare import PrepConfig
 
     # German words as single pieces keep the ASR CTC at its prior (docs/training.md): the German
-    # corpus is prepared with about a character inventory, the others with the default
+    # corpus is prepared with about a character inventory, the others with the preparation's default
     assert source_vocab_size("de-en") == DE.SRC_VOCAB_SIZE == 50
-    assert source_vocab_size("fr-en") == base.DEFAULT_SRC_VOCAB_SIZE == 1000
+    assert source_vocab_size("fr-en") is None and source_vocab_size("es-en") is None
+    assert PrepConfig.src_vocab_size == 1000
     with pytest.raises(ValueError, match="unknown language pair"):
         source_vocab_size("xx-en")

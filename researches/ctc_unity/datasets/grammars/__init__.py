@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib
 import re
-from typing import Tuple
+from typing import Optional, Tuple
 
 __all__ = ["LANG_PAIRS", "DEFAULT_LANG_PAIR", "parse_lang_pair", "split_lang_pair", "get_grammar",
            "source_vocab_size"]
@@ -63,14 +63,14 @@ def get_grammar(lang_pair: str = DEFAULT_LANG_PAIR):
     return importlib.import_module(f"{__name__}.{src}")
 
 
-def source_vocab_size(lang_pair: str = DEFAULT_LANG_PAIR) -> int:
-    """The source SentencePiece size the embedded corpus of ``lang_pair`` is prepared with: the
-    grammar's ``SRC_VOCAB_SIZE``, else :data:`.base.DEFAULT_SRC_VOCAB_SIZE` (see docs/training.md,
-    "Source vocabulary per pair", for the measurements behind each value).
+def source_vocab_size(lang_pair: str = DEFAULT_LANG_PAIR) -> Optional[int]:
+    """The source SentencePiece size (pieces) the embedded corpus of ``lang_pair`` is prepared
+    with: the grammar's ``SRC_VOCAB_SIZE``, or ``None`` when it sets none (the preparation's own
+    default then applies). docs/training.md, "Source vocabulary per pair", has the measurements
+    behind each value.
 
     Raises:
         ValueError: if the pair is not one of :data:`LANG_PAIRS`.
     """
-    from .base import DEFAULT_SRC_VOCAB_SIZE
-
-    return int(getattr(get_grammar(lang_pair), "SRC_VOCAB_SIZE", DEFAULT_SRC_VOCAB_SIZE))
+    size = getattr(get_grammar(lang_pair), "SRC_VOCAB_SIZE", None)
+    return None if size is None else int(size)

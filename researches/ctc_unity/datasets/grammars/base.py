@@ -10,7 +10,7 @@ provides:
     the espeak-ng voice of the source speech (:func:`ctc_unity.datasets.tts.source_speakers`).
 ``PHENOMENA``
     the phenomenon tags of the pair, in canonical order.
-``SRC_VOCAB_SIZE`` (optional, default :data:`DEFAULT_SRC_VOCAB_SIZE`)
+``SRC_VOCAB_SIZE`` (optional; absent: the preparation's default, ``PrepConfig.src_vocab_size``)
     the source SentencePiece size the embedded corpus is prepared with
     (``scripts/prepare_embedded.sh`` asks :func:`..grammars.source_vocab_size`): the size at
     which the ASR CTC head learns within the default training budget.
@@ -36,11 +36,7 @@ import random
 from dataclasses import dataclass
 from typing import Dict, List, Sequence, Set, Tuple
 
-#: Source SentencePiece size of a grammar that does not set ``SRC_VOCAB_SIZE`` (the fr-en default).
-DEFAULT_SRC_VOCAB_SIZE = 1000
-
 __all__ = [
-    "DEFAULT_SRC_VOCAB_SIZE",
     "LEXICON_DIR",
     "SentencePair",
     "read_lexicon",
