@@ -18,8 +18,14 @@ if [ ! -f "$DATA_ROOT/raw/corpus_stats.json" ]; then
   echo "[prepare] corpus built in $(( $(date +%s) - t0 )) s"
 else echo "[prepare] corpus: $DATA_ROOT/raw exists, skipped"; fi
 t1=$(date +%s)
+SRC_VOCAB=$($PY -c "import sys; from ctc_unity.datasets.grammars import source_vocab_size as v; print(v(sys.argv[1]) or '')" "$LANG_PAIR")
+if [ -f "$DATA_ROOT/s2st/data_stats.json" ] && [ -n "$SRC_VOCAB" ] && [[ "${PREP_ARGS:-}" != *--src-vocab-size* ]] \
+   && [ ! -d "$DATA_ROOT/s2st/src_unigram$SRC_VOCAB" ]; then
+  # A preparation from before the grammar set its vocabulary would be reused silently: refuse, keep the data.
+  echo "[prepare] error: $DATA_ROOT/s2st was prepared with another source vocabulary ($(cd "$DATA_ROOT/s2st" && ls -d src_unigram* 2>/dev/null | tr '\n' ' ')), the $LANG_PAIR grammar asks for $SRC_VOCAB pieces: move it away and run again" >&2
+  exit 2
+fi
 if [ ! -f "$DATA_ROOT/s2st/data_stats.json" ]; then
-  SRC_VOCAB=$($PY -c "import sys; from ctc_unity.datasets.grammars import source_vocab_size as v; print(v(sys.argv[1]) or '')" "$LANG_PAIR")
   $PY preprocess_scripts/prep_s2st_data.py --raw-dir "$DATA_ROOT/raw" --out-dir "$DATA_ROOT/s2st" --workers "$WORKERS" \
     ${SRC_VOCAB:+--src-vocab-size "$SRC_VOCAB"} ${PREP_ARGS:-}
   echo "[prepare] data prepared in $(( $(date +%s) - t1 )) s"

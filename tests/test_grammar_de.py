@@ -177,3 +177,32 @@ def test_embedded_corpus_gets_the_pairs_own_source_vocabulary():
     assert PrepConfig.src_vocab_size == 1000
     with pytest.raises(ValueError, match="unknown language pair"):
         source_vocab_size("xx-en")
+
+
+@pytest.mark.integration
+def test_prepare_embedded_refuses_a_preparation_with_another_source_vocabulary(tmp_path):
+    import subprocess
+    from pathlib import Path
+
+    from ctc_unity.datasets.grammars import source_vocab_size
+
+    repo = Path(__file__).resolve().parents[1]
+    (tmp_path / "raw").mkdir()
+    (tmp_path / "raw" / "corpus_stats.json").write_text("{}")
+    (tmp_path / "s2st" / "src_unigram1000").mkdir(parents=True)
+    (tmp_path / "s2st" / "data_stats.json").write_text("{}")
+    env = {"PATH": "/usr/bin:/bin", "LANG_PAIR": "de-en", "DATA_ROOT": str(tmp_path)}
+
+    def prepare():
+        return subprocess.run(["bash", "scripts/prepare_embedded.sh"], cwd=repo, env=env,
+                              capture_output=True, text=True, timeout=120)
+
+    # a preparation made before the grammar chose its vocabulary must not be reused silently
+    stale = prepare()
+    assert stale.returncode == 2
+    assert "src_unigram1000" in stale.stderr and f"asks for {source_vocab_size('de-en')} pieces" in stale.stderr
+    assert (tmp_path / "s2st" / "data_stats.json").exists()  # nothing is deleted
+    # the matching preparation is skipped as done
+    (tmp_path / "s2st" / f"src_unigram{source_vocab_size('de-en')}").mkdir()
+    done = prepare()
+    assert done.returncode == 0 and "exists, skipped" in done.stdout
