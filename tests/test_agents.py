@@ -71,9 +71,12 @@ def test_online_fbank_equals_offline(bundle, wavs):
     assert np.abs(online - offline).max() < 1e-3
 
 
-@pytest.mark.parametrize("policy", ["alignment", "word", "wait-k"])
-def test_full_context_session_equals_offline_greedy(bundle, tiny_data, policy):
-    """Full-context encoder: every policy's words equal fairseq's greedy translation of the utterance."""
+@pytest.mark.parametrize("policy,segment", [("alignment", None), ("word", None), ("wait-k", None),
+                                            ("alignment", 4), ("word", 2), ("wait-k", 4)])
+def test_offline_session_equals_offline_greedy(bundle, tiny_data, policy, segment):
+    """Offline session (full-context encoder, or the offline upper bound's segmented one): nothing is
+    written before the source ends, and every policy's words equal fairseq's greedy translation of
+    the utterance encoded the same way."""
     from fairseq.sequence_generator import SequenceGenerator
 
     from ctc_unity.streaming import SessionOptions, StreamingSession
@@ -82,12 +85,13 @@ def test_full_context_session_equals_offline_greedy(bundle, tiny_data, policy):
     task.load_dataset("dev")
     ds = task.dataset("dev")
     gen = SequenceGenerator([model], mt, beam_size=1, max_len_b=25)
-    session = StreamingSession(bundle, SessionOptions(policy=policy, offline=True, max_len=25, outputs=("text",)))
+    session = StreamingSession(bundle, SessionOptions(policy=policy, offline=True, encoder_segment_length=segment,
+                                                      max_len=25, outputs=("text",)))
     paths = open(os.path.join(tiny_data, "simuleval", "dev", "wav_list.txt")).read().split()
     for i, path in enumerate(paths):
         steps = run(session, load_audio(path)[0].numpy(), 5120)
-        assert steps[-1].finished and not joined(steps[:-1], "target_words")  # full context: all at the end
-        old, model.encoder.segment_length = model.encoder.segment_length, 0
+        assert steps[-1].finished and not joined(steps[:-1], "target_words")  # offline: all at the end
+        old, model.encoder.segment_length = model.encoder.segment_length, segment or 0
         try:
             tokens = gen.generate([model], ds.collater([ds[i]]))[0][0]["tokens"].tolist()
         finally:

@@ -49,9 +49,10 @@ class SessionOptions:
         segment_ms: source chunk the caller pushes (ms); also sets the encoder segment.
         encoder_segment_length: Emformer segment in 40 ms frames (None: ``segment_ms / 40``;
             0 = full context).
-        offline: translate at the end of the source (the whole source before any output); the encoder
-            runs with ``encoder_segment_length`` when given (the offline upper bound's segment,
-            ``echostream-eval --segment-length best``), else with full context.
+        offline: translate at the end of the source (the whole source before any output; the
+            policy is never asked); the encoder runs with ``encoder_segment_length`` when given
+            (the offline upper bound's segment, ``echostream-eval --segment-length best``), else
+            with full context.
         stride_n, lagging_k1: alignment / wait-k options; word_holdback: word policy option;
         waitk: wait-k's k (encoder segments).
         max_len: maximum target subwords per sentence.
@@ -234,6 +235,8 @@ class StreamingSession:
         n = 0
         if view.source_finished:
             n = tr.generate_to_end()
+        elif self.options.offline:
+            pass  # READ until the source ends (a sentence longer than max_sentence_ms is still closed)
         elif not self.policy.should_read(view):
             target = self.policy.write_target(view)
             n = tr.generate_words(target) if self.policy.writes_whole_words else tr.generate_tokens(target)
