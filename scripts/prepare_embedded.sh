@@ -22,7 +22,7 @@ SRC_VOCAB=$($PY -c "import sys; from ctc_unity.datasets.grammars import source_v
 if [ -f "$DATA_ROOT/s2st/data_stats.json" ] && [ -n "$SRC_VOCAB" ] && [[ "${PREP_ARGS:-}" != *--src-vocab-size* ]] \
    && [ ! -d "$DATA_ROOT/s2st/src_unigram$SRC_VOCAB" ]; then
   # A preparation from before the grammar set its vocabulary would be reused silently: refuse, keep the data.
-  echo "[prepare] error: $DATA_ROOT/s2st was prepared with another source vocabulary ($(cd "$DATA_ROOT/s2st" && ls -d src_unigram* 2>/dev/null | tr '\n' ' ')), the $LANG_PAIR grammar asks for $SRC_VOCAB pieces: move it away and run again" >&2
+  echo "[prepare] error: $DATA_ROOT/s2st was prepared with another source vocabulary ($(cd "$DATA_ROOT/s2st" && echo src_unigram*)), the $LANG_PAIR grammar asks for $SRC_VOCAB pieces: move it away and run again" >&2
   exit 2
 fi
 if [ ! -f "$DATA_ROOT/s2st/data_stats.json" ]; then
