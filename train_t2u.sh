@@ -10,6 +10,8 @@
 #   BASE=runs/cvss/checkpoints/checkpoint_best.pt RUN=runs/cvss_t2u DATA=/data/cvss-c/fr-en/s2st \
 #       CONFIG=configs/echostream_gpu.yaml UPDATES=20000 bash train_t2u.sh
 # Variables: BASE (stage-1 checkpoint), RUN (default runs/echostream_cpu_t2u), UPDATES (default 1704 = 12 epochs of the embedded corpus),
+#            TARGET_SET (a target-only split of DATA, e.g. train_t2u from preprocess_scripts/prep_target_set.py:
+#            target text spoken in the target voice; trained on beside train, dev stays the real dev),
 #            and train.sh's DATA, CONFIG, DEVICE, EVAL. KEY=VALUE arguments override config entries.
 # Re-running resumes from $RUN/checkpoints/checkpoint_last.pt.
 set -euo pipefail
@@ -22,5 +24,6 @@ if [ ! -f "$BASE" ]; then
   if [ "$BASE" = "$DEFAULT_BASE" ]; then RUN=runs/echostream_cpu bash train.sh
   else echo "[train_t2u] stage-1 checkpoint not found: $BASE" >&2; exit 1; fi
 fi
-bash train.sh unit-states=tokens train-unit-decoder-only=true finetune-from-model="$BASE" \
+SUBSET=(); [ -n "${TARGET_SET:-}" ] && SUBSET=("train-subset=train,$TARGET_SET")
+bash train.sh unit-states=tokens "${SUBSET[@]}" train-unit-decoder-only=true finetune-from-model="$BASE" \
   stop-time-hours=0 max-update="$UPDATES" warmup-updates=200 "$@"

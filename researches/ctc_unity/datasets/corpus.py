@@ -71,6 +71,7 @@ __all__ = [
     "resolve_audio_path",
     "compute_corpus_stats",
     "build_corpus",
+    "synthesize_files",
 ]
 
 #: Columns of a raw ``<split>.tsv`` manifest, in order.
@@ -473,6 +474,48 @@ def _init_worker() -> None:
         pass
 
 
+def synthesize_files(
+    jobs: Sequence[Tuple[str, str, tts.SpeakerProfile, str]], workers: int = 2, progress: bool = True
+) -> Dict[str, float]:
+    """Synthesise many WAVs with espeak-ng in a process pool, with a tqdm progress bar.
+
+    Args:
+        jobs: ``(text, out_path, speaker, kind)`` tuples (``kind`` is a free label, e.g. ``"tgt"``).
+        workers: synthesis processes (``spawn`` pool, one torch thread each); in-process when
+            ``workers <= 1`` or there is at most one job.
+        progress: show the progress bar (stderr).
+
+    Returns:
+        ``{out_path: duration in seconds}`` for every job.
+
+    Raises:
+        RuntimeError: from :func:`~.tts.synthesize` (espeak-ng missing or failing, naming the text).
+    """
+    from tqdm import tqdm
+
+    durations: Dict[str, float] = {}
+    if not jobs:
+        return durations
+    bar = tqdm(total=len(jobs), desc="synthesising", unit="wav", disable=not progress, dynamic_ncols=True)
+    try:
+        n_proc = max(1, min(int(workers), len(jobs)))
+        if n_proc <= 1:
+            for job in jobs:
+                path, d = _synth_job(job)
+                durations[path] = d
+                bar.update(1)
+        else:
+            ctx = multiprocessing.get_context("spawn")
+            chunk = max(1, min(16, len(jobs) // (n_proc * 8)))
+            with ctx.Pool(n_proc, initializer=_init_worker) as pool:
+                for path, d in pool.imap_unordered(_synth_job, jobs, chunksize=chunk):
+                    durations[path] = d
+                    bar.update(1)
+    finally:
+        bar.close()
+    return durations
+
+
 def build_corpus(
     out_dir: str,
     pairs_by_split: Mapping[str, Sequence],
@@ -523,8 +566,6 @@ def build_corpus(
         RuntimeError: if espeak-ng is missing or fails (from
             :func:`~.tts.synthesize`).
     """
-    from tqdm import tqdm
-
     out_dir = os.path.abspath(out_dir)
     src_dir = os.path.join(out_dir, "wav", "src")
     tgt_dir = os.path.join(out_dir, "wav", "tgt")
@@ -604,24 +645,7 @@ def build_corpus(
                 n_total, n_total - len(todo), len(todo), workers)
 
     # ---- synthesise
-    if todo:
-        bar = tqdm(total=len(todo), desc="synthesising", unit="wav", disable=not progress, dynamic_ncols=True)
-        try:
-            n_proc = max(1, min(int(workers), len(todo)))
-            if n_proc <= 1:
-                for job in todo:
-                    path, d = _synth_job(job)
-                    durations[path] = d
-                    bar.update(1)
-            else:
-                ctx = multiprocessing.get_context("spawn")
-                chunk = max(1, min(16, len(todo) // (n_proc * 8)))
-                with ctx.Pool(n_proc, initializer=_init_worker) as pool:
-                    for path, d in pool.imap_unordered(_synth_job, todo, chunksize=chunk):
-                        durations[path] = d
-                        bar.update(1)
-        finally:
-            bar.close()
+    durations.update(synthesize_files(todo, workers=workers, progress=progress))
 
     # ---- manifests and statistics
     out_rows: Dict[str, List[dict]] = {}

@@ -90,6 +90,29 @@ class SpeechToSpeechCTCTask(SpeechToSpeechTask):
                              "--target-code-size K (K = number of k-means clusters of the data)")
         return super().setup_task(args, **kwargs)
 
+    def load_dataset(self, split, epoch=1, combine=False, **kwargs):
+        """Load ``split`` (comma-separated splits are concatenated) as fairseq's speech_to_speech does.
+
+        Splits with target-only rows (:mod:`ctc_unity.datasets.target_set`: no source speech or
+        text) are accepted only for unit-path-only training (``--unit-states tokens
+        --train-unit-decoder-only``), the one model that never reads the source.
+
+        Raises:
+            ValueError: naming the split, if it has target-only rows and the model reads the source.
+        """
+        super().load_dataset(split, epoch=epoch, combine=combine, **kwargs)
+        from ..datasets.target_set import has_target_only_rows
+
+        ds = self.datasets[split]
+        parts = getattr(ds, "datasets", [ds])
+        unit_path_only = (getattr(self.args, "unit_states", None) == "tokens"
+                          and getattr(self.args, "train_unit_decoder_only", False))
+        for part in parts:
+            if not unit_path_only and has_target_only_rows(getattr(part, "audio_paths", [])):
+                raise ValueError(f"split {getattr(part, 'split', split)!r} has target-only rows (no source speech): "
+                                 "only unit-path-only training (--unit-states tokens --train-unit-decoder-only, "
+                                 "train_t2u.sh) can read it")
+
     def build_model(self, args, from_checkpoint=False):
         """Build the model with the data config's input shape; no base-class restriction."""
         args.input_feat_per_channel = self.data_cfg.input_feat_per_channel
