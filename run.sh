@@ -5,7 +5,8 @@
 # Stages (STAGES selects, in this order):
 #   data       scripts/prepare_embedded.sh   corpus (espeak-ng Fr->En) + fairseq data preparation
 #   train      train.sh                      stage 1: multi-task training + offline evaluation on test
-#   t2u        train_t2u.sh                  stage 2: the unit path on the target text + offline evaluation
+#   t2u        train_t2u.sh                  stage 2: the unit path on the target text (+ TARGET_SET_SIZE new target
+#                                            sentences spoken in the target voice) + offline evaluation
 #   vocoder    train_vocoder.sh              CodeHiFiGAN unit vocoder
 #   asr        train_asr.sh                  the CTC ASR that ASR-BLEU uses (the judge)
 #   simuleval  simuleval.sh                  quality-latency sweep (S2TT and S2ST)
@@ -64,7 +65,7 @@ for s in $STAGES; do
       # shellcheck disable=SC2086
       stage t2u --run "$T2U_RUN" --steps "$T2U_UPDATES" --newer-than "$STAGE1_RUN/checkpoints/checkpoint_best.pt" -- \
         env DATA="$DATA" CONFIG="$STAGE1_CONFIG" BASE="$STAGE1_RUN/checkpoints/checkpoint_best.pt" RUN="$T2U_RUN" \
-        UPDATES="$T2U_UPDATES" bash train_t2u.sh $STAGE1_ARGS $T2U_ARGS ;;
+        UPDATES="$T2U_UPDATES" TARGET_SET_SIZE="$TARGET_SET_SIZE" bash train_t2u.sh $STAGE1_ARGS $T2U_ARGS ;;
     vocoder)
       # shellcheck disable=SC2086
       stage vocoder --run "$VOCODER_RUN" --steps "$VOCODER_STEPS" -- \

@@ -12,6 +12,8 @@
 # Variables: BASE (stage-1 checkpoint), RUN (default runs/echostream_cpu_t2u), UPDATES (default 1704 = 12 epochs of the embedded corpus),
 #            TARGET_SET (a target-only split of DATA, e.g. train_t2u from preprocess_scripts/prep_target_set.py:
 #            target text spoken in the target voice; trained on beside train, dev stays the real dev),
+#            TARGET_SET_SIZE (N > 0: first make the split train_t2u of N new sentences of the data's embedded
+#            grammar, if not made yet, and train on it; only for data whose target voice is espeak-ng's),
 #            and train.sh's DATA, CONFIG, DEVICE, EVAL. KEY=VALUE arguments override config entries.
 # Re-running resumes from $RUN/checkpoints/checkpoint_last.pt.
 set -euo pipefail
@@ -24,6 +26,19 @@ if [ ! -f "$BASE" ]; then
   if [ "$BASE" = "$DEFAULT_BASE" ]; then RUN=runs/echostream_cpu bash train.sh
   else echo "[train_t2u] stage-1 checkpoint not found: $BASE" >&2; exit 1; fi
 fi
-SUBSET=(); [ -n "${TARGET_SET:-}" ] && SUBSET=("train-subset=train,$TARGET_SET")
+DATA="${DATA:-data/embedded/s2st}"
+if [ "${TARGET_SET_SIZE:-0}" -gt 0 ]; then
+  TARGET_SET="${TARGET_SET:-train_t2u}"
+  if [ ! -f "$DATA/target_set/$TARGET_SET/stats.json" ]; then
+    .venv/bin/python preprocess_scripts/prep_target_set.py --data "$DATA" --grammar "$TARGET_SET_SIZE" --split "$TARGET_SET"
+  fi
+fi
+SUBSET=()
+if [ -n "${TARGET_SET:-}" ]; then
+  [ -f "$DATA/$TARGET_SET.tsv" ] || { echo "[train_t2u] target set $DATA/$TARGET_SET.tsv not found (preprocess_scripts/prep_target_set.py)" >&2; exit 1; }
+  SUBSET=("train-subset=train,$TARGET_SET")
+  mkdir -p "$RUN"; cp "$DATA/target_set/$TARGET_SET/stats.json" "$RUN/target_set.json" 2>/dev/null || true
+  echo "[train_t2u] training on train + the target-only split $TARGET_SET"
+fi
 bash train.sh unit-states=tokens "${SUBSET[@]}" train-unit-decoder-only=true finetune-from-model="$BASE" \
   stop-time-hours=0 max-update="$UPDATES" warmup-updates=200 "$@"

@@ -81,7 +81,8 @@ def last_match(path: str, pattern: str) -> Optional[re.Match]:
 
 
 def training_figures(run: str) -> dict:
-    """Offline evaluation of a fairseq run (``eval_test.json``) plus its update count."""
+    """Offline evaluation of a fairseq run (``eval_test.json``) plus its update count, and the size of
+    the target-only set it trained on (``target_set.json``, stage 2 with ``TARGET_SET_SIZE``), if any."""
     report = _read_json(os.path.join(run, "eval_test.json"))
     out = {"run": run, "checkpoint": report.get("checkpoint"), "eval_report": os.path.join(run, "eval_test.json"),
            "eval_n": report.get("n")}
@@ -95,6 +96,10 @@ def training_figures(run: str) -> dict:
     out["num_updates"] = int(m.group(1)) if m else None
     if os.path.isfile(os.path.join(run, "dev_curves.png")):
         out["dev_curves"] = os.path.join(run, "dev_curves.png")
+    if os.path.isfile(os.path.join(run, "target_set.json")):
+        ts = _read_json(os.path.join(run, "target_set.json"))
+        out["target_set_sentences"] = ts.get("sentences")
+        out["target_set_hours"] = ts.get("tgt_hours")
     return out
 
 
