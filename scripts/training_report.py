@@ -127,8 +127,9 @@ def compare(items, plot=None):
             ax.set_xlabel("updates")
             ax.grid(alpha=0.3)
         axes[0][0].set_ylabel("dev loss per token (nats)")
-        axes[0][0].legend(fontsize=8)
-        fig.tight_layout()
+        handles, labels = axes[0][0].get_legend_handles_labels()
+        fig.legend(handles, labels, loc="lower center", ncol=min(len(runs), 4), fontsize=8, frameon=False)
+        fig.tight_layout(rect=(0, 0.1, 1, 1))
         save_figure_atomic(fig, plot)
     return 0
 
