@@ -29,7 +29,9 @@ fi
 DATA="${DATA:-data/embedded/s2st}"
 if [ "${TARGET_SET_SIZE:-0}" -gt 0 ]; then
   TARGET_SET="${TARGET_SET:-train_t2u}"
-  if [ ! -f "$DATA/target_set/$TARGET_SET/stats.json" ]; then
+  MADE=$(.venv/bin/python -c "import json,sys; print(json.load(open(sys.argv[1])).get('texts_given', 0))" \
+         "$DATA/target_set/$TARGET_SET/stats.json" 2>/dev/null || echo 0)
+  if [ "$MADE" != "$TARGET_SET_SIZE" ]; then  # not made yet, or made at another size: prep_target_set refuses other texts
     .venv/bin/python preprocess_scripts/prep_target_set.py --data "$DATA" --grammar "$TARGET_SET_SIZE" --split "$TARGET_SET"
   fi
 fi
@@ -39,6 +41,8 @@ if [ -n "${TARGET_SET:-}" ]; then
   SUBSET=("train-subset=train,$TARGET_SET")
   mkdir -p "$RUN"; cp "$DATA/target_set/$TARGET_SET/stats.json" "$RUN/target_set.json" 2>/dev/null || true
   echo "[train_t2u] training on train + the target-only split $TARGET_SET"
+else
+  rm -f "$RUN/target_set.json"  # the run summary must not report a target set this run does not use
 fi
 bash train.sh unit-states=tokens "${SUBSET[@]}" train-unit-decoder-only=true finetune-from-model="$BASE" \
   stop-time-hours=0 max-update="$UPDATES" warmup-updates=200 "$@"

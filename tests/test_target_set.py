@@ -50,7 +50,7 @@ def test_target_set_rows_units_and_refusals(data_copy):
     assert len(new) == 3
     texts = [new[0], corpus_text, new[1], "zzz ÿ", new[0], "", new[2]]
     stats = prepare_target_set(data_copy, texts, split="train_t2u", workers=1, progress=False)
-    assert stats["sentences"] == 3 and stats["synthesized_files"] == 3
+    assert stats["texts_given"] == len(texts) and stats["sentences"] == 3 and stats["synthesized_files"] == 3
     assert stats["dropped"] == {"in_corpus": 1, "unknown_characters": 1, "duplicate": 1, "empty": 1}
 
     rows = read_tsv(os.path.join(data_copy, "train_t2u.tsv"))

@@ -141,7 +141,7 @@ def prepare_target_set(data_dir: str, texts: Sequence[str], split: str = DEFAULT
         workers: synthesis / unit-extraction processes.
 
     Returns:
-        The statistics written to ``target_set/<split>/stats.json``: sentences kept and dropped,
+        The statistics written to ``target_set/<split>/stats.json``: texts given, sentences kept and dropped,
         hours of target speech, mean reduced units, and the time of each step (s).
 
     Raises:
@@ -240,6 +240,7 @@ def prepare_target_set(data_dir: str, texts: Sequence[str], split: str = DEFAULT
     } for i, p, n in zip(ids, paths, n_units)], ("id", "src_audio", "src_n_frames", "tgt_audio", "tgt_n_frames"))
     stats = {
         "split": split,
+        "texts_given": len(texts),
         "sentences": len(kept),
         "dropped": dropped,
         "synthesized_files": len(todo),
