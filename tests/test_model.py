@@ -210,6 +210,12 @@ def test_offline_evaluation_reports_every_head(tiny_checkpoint, tiny_data):
     assert report["mt_bleu_greedy"] == round(sacrebleu.corpus_bleu([e["mt"] for e in examples], refs).score, 2)
     for key in ("asr_wer", "mt_bleu_beam2", "unit_error_rate", "unit_error_rate_tf"):
         assert math.isfinite(report[key]), key
+    # CER: character edits of the reported ASR hypotheses over the reference characters
+    import editdistance
+
+    edits = sum(editdistance.eval(e["asr"], e["asr_ref"]) for e in examples)
+    assert all(e["asr_ref"] for e in examples)
+    assert report["asr_cer"] == round(100.0 * edits / sum(len(e["asr_ref"]) for e in examples), 2)
 
 
 def test_offline_segment_selection_picks_the_best_dev_choice(tiny_checkpoint, tiny_data):

@@ -1,6 +1,7 @@
 """Offline (full-utterance) evaluation of every head of a trained EchoStream model.
 
-Reports on a split: ASR WER of the ASR CTC head, BLEU of the ST CTC head, BLEU of the MT
+Reports on a split: ASR WER and CER (characters of the detokenized text, spaces included) of
+the ASR CTC head, BLEU of the ST CTC head, BLEU of the MT
 decoder (greedy and beam search, fairseq's :class:`SequenceGenerator`), and the unit error
 rate of the CTC unit decoder (fed with the MT decoder states of the greedy translation,
 i.e. what the S2ST system would synthesize, and also teacher-forced on the reference text).
@@ -12,7 +13,7 @@ Command line (``echostream-eval``)::
     echostream-eval --checkpoint runs/echostream_cpu/checkpoints/checkpoint_best.pt \
         --data data/embedded/s2st --split test [--segment-length 0|N|best] [--beam 5] [--output report.json]
 
-prints (and with ``--output`` writes) JSON: asr_wer, st_ctc_bleu, mt_bleu_greedy, mt_bleu_beam5,
+prints (and with ``--output`` writes) JSON: asr_wer, asr_cer, st_ctc_bleu, mt_bleu_greedy, mt_bleu_beam5,
 unit_error_rate (units from the greedy translation), unit_error_rate_tf (teacher-forced text);
 with ``--segment-length best`` also ``segment_selection`` (the dev BLEU of every training segment
 choice and the one used: the offline upper bound, :func:`select_offline_segment`).
@@ -71,7 +72,7 @@ def evaluate(model, task, split: str = "test", beam: int = 5, max_sentences: int
             :func:`select_offline_segment` needs.
 
     Returns:
-        dict with ``asr_wer``, ``st_ctc_bleu``, ``mt_bleu_greedy``, ``mt_bleu_beam``,
+        dict with ``asr_wer``, ``asr_cer`` (percent), ``st_ctc_bleu``, ``mt_bleu_greedy``, ``mt_bleu_beam``,
         ``unit_error_rate`` (from greedy MT), ``unit_error_rate_tf`` (teacher-forced text),
         ``n`` and a few example hypotheses.
     """
@@ -136,12 +137,14 @@ def evaluate(model, task, split: str = "test", beam: int = 5, max_sentences: int
         "n": n,
         "segment_length": model.encoder.segment_length,
         "asr_wer": round(error_rate(res["asr_hyp"], res["asr_ref"]), 2),
+        # small source vocabularies misspell words: the CER tells a misspelling from a lost word
+        "asr_cer": round(error_rate([" ".join(h) for h in res["asr_hyp"]], [" ".join(r) for r in res["asr_ref"]]), 2),
         "st_ctc_bleu": round(sacrebleu.corpus_bleu(res["st_hyp"], [res["mt_ref"]]).score, 2),
         "mt_bleu_greedy": round(sacrebleu.corpus_bleu(res["greedy"], [res["mt_ref"]]).score, 2),
         f"mt_bleu_beam{beam}": round(sacrebleu.corpus_bleu(res[f"beam{beam}"], [res["mt_ref"]]).score, 2),
         "unit_error_rate": round(error_rate(res["unit_hyp"], res["unit_ref"]), 2),
         "unit_error_rate_tf": round(error_rate(res["unit_tf"], res["unit_ref"]), 2),
-        "examples": [{"asr": " ".join(res["asr_hyp"][i]), "st_ctc": res["st_hyp"][i], "mt": res["greedy"][i],
+        "examples": [{"asr": " ".join(res["asr_hyp"][i]), "asr_ref": " ".join(res["asr_ref"][i]), "st_ctc": res["st_hyp"][i], "mt": res["greedy"][i],
                       "ref": res["mt_ref"][i]} for i in range(min(3, n))],
     }
     return report
