@@ -14,6 +14,9 @@
 #   SHARD_THREADS (OMP threads per local shard)
 #   ASR_BACKEND (S2ST ASR-BLEU back end: ctc:<first of ASR_RUNS that train_asr.sh produced>/checkpoint_best.pt,
 #                else pocketsphinx; ASR_RUNS default "runs/asr_ctc_pause runs/asr_ctc_floor runs/asr_ctc_robust runs/asr_ctc")
+#   EXTRA_ASR_BACKENDS (S2ST: more judges scored on every run's wavs beside ASR_BACKEND, each with its ceiling;
+#                default "pocketsphinx", an ASR independent of this project; "" for none):
+#                OUT/<run>/asr_bleu_<kind>.json, the results.csv columns ASR_BLEU_<kind>(_CEILING)
 #   VOCODER (S2ST vocoder config; default: the CodeHiFiGAN of train_vocoder.sh in VOCODER_RUN (runs/vocoder_cpu)
 #            when trained, else the zero-training Griffin-Lim fallback with per-unit mean durations)
 # Output: OUT/<task>_<policy>_<segment>/ (SimulEval logs, scores, wavs), OUT/results.csv, OUT/quality_latency.png
@@ -60,6 +63,18 @@ if [ -n "${MAX_INSTANCES:-}" ]; then
   head -n "$MAX_INSTANCES" "$TGT_WAV" > "$OUT/tgt_wav_list.txt"
   SRC="$OUT/wav_list.txt"; TGT="$OUT/target.txt"; TGT_WAV="$OUT/tgt_wav_list.txt"
 fi
+EXTRA_ASR_BACKENDS="${EXTRA_ASR_BACKENDS-pocketsphinx}"
+extra_judges() {  # extra_judges RUN_DIR: the S2ST run's wavs scored by each extra judge not done yet
+  local b name
+  for b in $EXTRA_ASR_BACKENDS; do
+    [ "$b" = "$ASR_BACKEND" ] && continue
+    name="${b%%:*}"
+    [ -f "$1/asr_bleu_$name.json" ] && continue
+    $PY scripts/rescore_simuleval.py --output "$1" --asr-backend "$b" --asr-reference-wav-list "$TGT_WAV" \
+      --asr-ceiling-cache "$OUT/ceiling_$name.json" >> "$1.log" 2>&1 || { tail -5 "$1.log"; exit 1; }
+    echo "[simuleval]   $(tail -n 1 "$1.log")"
+  done
+}
 for task in $TASKS; do
   case $task in
     s2tt) AGENT=agent/speech_to_text.s2tt.echostream.agent.py; QUALITY=(--quality-metrics BLEU)
@@ -76,7 +91,9 @@ for task in $TASKS; do
       # offline is policy-independent: run once, with the first policy listed (alignment by default)
       [ "$seg" = offline ] && [ "$policy" != "${POLICIES%% *}" ] && continue
       dir="$OUT/${task}_${policy}_${seg}"
-      if [ -f "$dir/scores.tsv" ] && [ -f "$dir/scores_ca.tsv" ]; then echo "[simuleval] $dir done, skipped"; continue; fi
+      if [ -f "$dir/scores.tsv" ] && [ -f "$dir/scores_ca.tsv" ]; then
+        echo "[simuleval] $dir done, skipped"; [ "$task" = s2st ] && extra_judges "$dir"; continue
+      fi
       rm -rf "$dir"
       echo "[simuleval] $task policy=$policy segment=$seg -> $dir"
       t0=$(date +%s)
@@ -95,6 +112,7 @@ for task in $TASKS; do
       # computation-aware latency of the same run (elapsed wall-clock instead of ideal delays)
       $PY scripts/rescore_simuleval.py --output "$dir" --latency-metrics "${LATENCY[@]}" >> "$dir.log" 2>&1
       fi
+      [ "$task" = s2st ] && extra_judges "$dir"
       echo "[simuleval]   $(( $(date +%s) - t0 )) s"
     done
   done

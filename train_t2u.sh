@@ -44,5 +44,7 @@ if [ -n "${TARGET_SET:-}" ]; then
 else
   rm -f "$RUN/target_set.json"  # the run summary must not report a target set this run does not use
 fi
+# checkpoint_best.pt is the one with the lowest dev unit CTC loss: only the unit path trains here, and the
+# weighted total (a mean of per-batch sums) rose from epoch 7 while the unit loss still fell (2026-12-07 run).
 bash train.sh unit-states=tokens "${SUBSET[@]}" train-unit-decoder-only=true finetune-from-model="$BASE" \
-  stop-time-hours=0 max-update="$UPDATES" warmup-updates=200 "$@"
+  stop-time-hours=0 max-update="$UPDATES" warmup-updates=200 best-checkpoint-metric=unit_ctc_loss "$@"

@@ -54,3 +54,70 @@ def test_compare_errors_name_the_file_or_argument(tmp_path):
         sr.main(["--compare", f"x={tmp_path / 'missing.csv'}"])
     with pytest.raises(SystemExit, match="expected LABEL=CSV"):
         sr.main(["--compare", str(bad)])
+
+
+def _run_folder(path, wavs, refs):
+    """A finished SimulEval speech-output folder: instances.log whose predictions are ``wavs``."""
+    import json
+
+    path.mkdir(parents=True)
+    with open(path / "instances.log", "w") as fh:
+        for i, (w, r) in enumerate(zip(wavs, refs)):
+            fh.write(json.dumps({"index": i, "prediction": w, "reference": r, "delays": [0.0],
+                                 "elapsed": [0.0], "source_length": 1000.0}) + "\n")
+    (path / "scores.tsv").write_text("ASR_BLEU_OFFLINE\tAL\n12.5\t900.0\n")
+    return path
+
+
+def test_second_judge_scores_a_finished_run_shares_its_ceiling_and_becomes_a_column(tiny_data, tmp_path, capsys):
+    """``rescore_simuleval.py --asr-backend pocketsphinx``: the run's wavs are the reference speech here, so
+    its ASR-BLEU equals its ceiling; the ceiling cache is reused only for the same judge, wavs and references;
+    ``collect`` reports ``ASR_BLEU_pocketsphinx`` and its ceiling beside the run's own ASR-BLEU."""
+    import importlib.util
+    import json
+    import os
+
+    spec = importlib.util.spec_from_file_location("rescore_simuleval", os.path.join(
+        os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "scripts", "rescore_simuleval.py"))
+    rescore = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(rescore)
+
+    lst = os.path.join(tiny_data, "simuleval", "dev")
+    wavs = [line.strip() for line in open(os.path.join(lst, "tgt_wav_list.txt")) if line.strip()]
+    refs = [line.strip() for line in open(os.path.join(lst, "target.txt")) if line.strip()]
+    runs = tmp_path / "sweep"
+    first = _run_folder(runs / "s2st_word_320", wavs, refs)
+    cache = tmp_path / "ceiling_pocketsphinx.json"
+    args = ["--asr-backend", "pocketsphinx", "--asr-reference-wav-list", os.path.join(lst, "tgt_wav_list.txt"),
+            "--asr-ceiling-cache", str(cache)]
+    rescore.main(["--output", str(first), *args])
+    report = json.loads((first / "asr_bleu_pocketsphinx.json").read_text())
+    assert report["n"] == len(wavs) and report["ceiling"]["bleu"] == pytest.approx(report["bleu"])
+    assert len((first / "asr_bleu_pocketsphinx_transcripts.txt").read_text().splitlines()) == len(wavs)
+    assert not (first / "asr_bleu_offline.json").exists()  # the run's own report is not overwritten
+
+    # a second run of the sweep takes the ceiling from the cache (marked here to see it is reused) ...
+    cached = json.loads(cache.read_text())
+    cached["ceiling"]["bleu"] = 123.0
+    cache.write_text(json.dumps(cached))
+    second = _run_folder(runs / "s2st_offline_offline", wavs, refs)
+    from ctc_unity.asr_bleu import simuleval_scorer
+    simuleval_scorer._CEILINGS.clear()  # as in the next process of the sweep
+    rescore.main(["--output", str(second), *args])
+    assert json.loads((second / "asr_bleu_pocketsphinx.json").read_text())["ceiling"]["bleu"] == 123.0
+    # ... but not for other references
+    other = _run_folder(tmp_path / "other" / "s2st_word_320", wavs, [r + " extra" for r in refs])
+    rescore.main(["--output", str(other), *args])
+    assert json.loads((other / "asr_bleu_pocketsphinx.json").read_text())["ceiling"]["bleu"] != 123.0
+
+    rows = {r["policy"]: r for r in sr.collect(str(runs))}
+    assert rows["word"]["ASR_BLEU_OFFLINE"] == 12.5
+    assert rows["word"]["ASR_BLEU_pocketsphinx"] == pytest.approx(report["bleu"])
+    assert rows["word"]["ASR_BLEU_pocketsphinx_CEILING"] == pytest.approx(report["ceiling"]["bleu"])
+    assert rows["offline"]["ASR_BLEU_pocketsphinx_CEILING"] == 123.0
+    capsys.readouterr()
+    sr.print_table(list(rows.values()))
+    assert "ASR_BLEU_pocketsphinx" in capsys.readouterr().out.splitlines()[0].split("\t")
+
+    with pytest.raises(SystemExit):
+        rescore.main(["--output", str(tmp_path / "missing"), *args])

@@ -13,6 +13,7 @@ side instead: one Markdown table (quality and AL per policy and segment, a colum
 """
 import argparse
 import csv
+import json
 import os
 import sys
 
@@ -38,6 +39,23 @@ def read_scores(path):
     return out
 
 
+def read_extra_judges(folder):
+    """``{"ASR_BLEU_<name>": bleu, "ASR_BLEU_<name>_CEILING": ceiling}`` of every second-judge report
+    ``asr_bleu_<name>.json`` that ``scripts/rescore_simuleval.py --asr-backend`` wrote in a run folder
+    (the run's own ``asr_bleu_offline.json`` is SimulEval's ``ASR_BLEU_OFFLINE`` column already)."""
+    out = {}
+    for f in sorted(os.listdir(folder)):
+        if not (f.startswith("asr_bleu_") and f.endswith(".json")) or f == "asr_bleu_offline.json":
+            continue
+        with open(os.path.join(folder, f), encoding="utf-8") as fh:
+            report = json.load(fh)
+        name = f[len("asr_bleu_"):-len(".json")]
+        out[f"ASR_BLEU_{name}"] = float(report["bleu"])
+        if report.get("ceiling"):
+            out[f"ASR_BLEU_{name}_CEILING"] = float(report["ceiling"]["bleu"])
+    return out
+
+
 def collect(runs_dir):
     """All runs under ``runs_dir`` as a list of dicts sorted by task, policy, segment."""
     rows = []
@@ -53,6 +71,7 @@ def collect(runs_dir):
         for k, v in read_scores(os.path.join(folder, "scores_ca.tsv")).items():
             if k not in ("BLEU", "ASR_BLEU_OFFLINE"):
                 row[f"{k}_CA"] = v
+        row.update(read_extra_judges(folder))
         rows.append(row)
     rows.sort(key=lambda r: (r["task"], r["policy"], ORDER.get(r["segment"], 5)))
     return rows
@@ -101,7 +120,9 @@ def finish_task_axes(ax, task, xlabel, title, legend_size=8):
 
 
 def print_table(rows):
-    cols = ["task", "policy", "segment", "BLEU", "ASR_BLEU_OFFLINE", "AL", "AL_CA", "LAAL", "StartOffset",
+    extra = sorted({k for r in rows for k in r if k.startswith("ASR_BLEU_") and k != "ASR_BLEU_OFFLINE"
+                    and not k.startswith("ASR_BLEU_OFFLINE_")})
+    cols = ["task", "policy", "segment", "BLEU", "ASR_BLEU_OFFLINE", *extra, "AL", "AL_CA", "LAAL", "StartOffset",
             "EndOffset", "ATD", "RTF"]
     cols = [c for c in cols if any(c in r for r in rows)]
     print("\t".join(cols))

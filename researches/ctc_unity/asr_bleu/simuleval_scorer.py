@@ -39,6 +39,7 @@ from an agent is too late. Use one of:
    ``from .asr_bleu import simuleval_scorer`` -- then ``--user-dir researches/ctc_unity``
    registers them too.
 """
+import json
 import logging
 import math
 import os
@@ -109,10 +110,15 @@ class OfflineASRBLEUScorer(QualityScorer):
         ceiling: also score the reference speech when the list is known.
         output: SimulEval output folder for the JSON report (``None``: no files).
         device: torch device for neural back ends.
+        report: file stem of the report in ``output`` (``<report>.json``, ``<report>_transcripts.txt``);
+            a second judge of the same run writes under another stem (``scripts/rescore_simuleval.py``).
+        ceiling_cache: JSON file keeping the ceiling across processes (one sweep scores the same
+            reference speech once per judge); reused only when judge, tokenizer, wavs and references match.
     """
 
     def __init__(self, backend="pocketsphinx", tokenizer: str = "13a", reference_wav_list: Optional[str] = None,
-                 ceiling: bool = True, output: Optional[str] = None, device: str = "cpu") -> None:
+                 ceiling: bool = True, output: Optional[str] = None, device: str = "cpu",
+                 report: str = "asr_bleu_offline", ceiling_cache: Optional[str] = None) -> None:
         super().__init__()
         self.backend = backend
         self.tokenizer = tokenizer
@@ -120,6 +126,8 @@ class OfflineASRBLEUScorer(QualityScorer):
         self.with_ceiling = ceiling
         self.output = output
         self.device = device
+        self.report = report
+        self.ceiling_cache = ceiling_cache
 
     def transcriber(self) -> Transcriber:
         """The back end (built on first use, cached per process)."""
@@ -154,8 +162,16 @@ class OfflineASRBLEUScorer(QualityScorer):
             raise ValueError(f"{NAME}: instance {max(indices)} but {self.reference_wav_list} has {len(ref_wavs)} lines")
         wavs = [ref_wavs[i] for i in indices]
         key = (str(getattr(self.transcriber(), "name", self.backend)), self.tokenizer, tuple(wavs), tuple(refs))
+        if key not in _CEILINGS and self.ceiling_cache and os.path.isfile(self.ceiling_cache):
+            with open(self.ceiling_cache, encoding="utf-8") as fh:
+                cached = json.load(fh)
+            if cached.get("key") == [key[0], key[1], list(key[2]), list(key[3])]:
+                _CEILINGS[key] = cached["ceiling"]
         if key not in _CEILINGS:
             _CEILINGS[key] = score_reference_speech(wavs, refs, self.transcriber(), tokenize=self.tokenizer)
+            if self.ceiling_cache:
+                write_json_atomic(self.ceiling_cache, {"key": [key[0], key[1], list(key[2]), list(key[3])],
+                                                       "ceiling": _CEILINGS[key]})
         return _CEILINGS[key]
 
     def score(self, instances: Dict) -> Dict:
@@ -174,8 +190,8 @@ class OfflineASRBLEUScorer(QualityScorer):
                        "; no reference speech list, no ceiling"))
         if self.output:
             os.makedirs(self.output, exist_ok=True)
-            write_json_atomic(os.path.join(self.output, "asr_bleu_offline.json"), result)
-            with atomic_open(os.path.join(self.output, "asr_bleu_offline_transcripts.txt")) as fh:
+            write_json_atomic(os.path.join(self.output, f"{self.report}.json"), result)
+            with atomic_open(os.path.join(self.output, f"{self.report}_transcripts.txt")) as fh:
                 for h in result["hyps"]:
                     fh.write(h + "\n")
         return result
