@@ -195,6 +195,14 @@ def test_fairseq_train_cli_and_checkpoint_round_trip(tiny_data, tmp_path):
         assert not torch.allclose(out1[key], random_init[key])
     assert not math.isnan(out1["mt_logits"].sum().item())
 
+    # a checkpoint of another data preparation (here: one source piece more) is refused by name
+    other = dict(state["model"])
+    w = other["asr_ctc_decoder.proj.weight"]
+    other["asr_ctc_decoder.proj.weight"] = torch.cat([w, w[:1]])
+    with pytest.raises(ValueError, match=r"does not fit this data folder.*asr_ctc_decoder\.proj\.weight is \(%d, %d\) "
+                       r"in the checkpoint, \(%d, %d\) in this model" % (w.shape[0] + 1, w.shape[1], *w.shape)):
+        task.build_model(cfg.model).load_state_dict(other)
+
 
 def test_offline_evaluation_reports_every_head(tiny_checkpoint, tiny_data):
     from ctc_unity.evaluation import evaluate, load_model

@@ -211,11 +211,27 @@ class EchoStreamModel(StreamingInferenceMixin, FairseqEncoderDecoderModel):
 
     def upgrade_state_dict_named(self, state_dict, name):
         """Checkpoints trained without ``--unit-states tokens`` get this model's freshly
-        initialized text encoder (to fine-tune an existing model to the ``tokens`` mode)."""
+        initialized text encoder (to fine-tune an existing model to the ``tokens`` mode).
+
+        Raises:
+            ValueError: a tensor of the checkpoint has another shape than this model's, named with
+                both shapes. The usual cause is a data folder prepared again with other dictionaries
+                (e.g. French at 1 000 source pieces, then at 100: ``asr_ctc_decoder.proj.weight``),
+                where PyTorch's own "size mismatch" error would not say so.
+        """
+        prefix = f"{name}." if name else ""
+        own = self.state_dict()
+        mismatched = [(k, tuple(state_dict[f"{prefix}{k}"].shape), tuple(v.shape)) for k, v in own.items()
+                      if f"{prefix}{k}" in state_dict and tuple(state_dict[f"{prefix}{k}"].shape) != tuple(v.shape)]
+        if mismatched:
+            shown = "; ".join(f"{k} is {a} in the checkpoint, {b} in this model" for k, a, b in mismatched[:3])
+            raise ValueError(
+                f"the checkpoint does not fit this data folder's dictionaries or unit count ({len(mismatched)} "
+                f"tensor(s): {shown}): it was trained on another preparation of the data; use the data it was "
+                f"trained on, or move the run away and train again (docs/training.md)")
         super().upgrade_state_dict_named(state_dict, name)
         if self.unit_text_encoder is None:
             return
-        prefix = f"{name}." if name else ""
         missing = [k for k in self.unit_text_encoder.state_dict() if f"{prefix}unit_text_encoder.{k}" not in state_dict]
         if missing:
             logger.info(f"checkpoint has no unit text encoder: {len(missing)} tensors freshly initialized")
