@@ -121,3 +121,41 @@ def test_second_judge_scores_a_finished_run_shares_its_ceiling_and_becomes_a_col
 
     with pytest.raises(SystemExit):
         rescore.main(["--output", str(tmp_path / "missing"), *args])
+
+
+def test_paired_bootstrap_against_offline_separates_noise_from_a_real_loss(tmp_path):
+    """``p_vs_offline``: a streamed run equal to offline but for one sentence is not different (p > 0.05); one
+    that drops half of every sentence is (p < 0.05); S2ST runs are tested on the judge's transcripts."""
+    import json
+    import random
+
+    rng = random.Random(0)
+    words = "the cat sees a big red dog near my small house every day".split()
+    refs = [" ".join(rng.choice(words) for _ in range(8)) for _ in range(60)]
+    offline = list(refs)
+    offline[::3] = [" ".join(r.split()[:6]) for r in refs[::3]]  # offline itself is not perfect
+    close = list(offline)
+    close[1] = " ".join(refs[1].split()[:7])
+    poor = [" ".join(h.split()[:4]) for h in offline]
+
+    def run(task, policy, segment, hyps):
+        folder = tmp_path / f"{task}_{policy}_{segment}"
+        folder.mkdir()
+        (folder / "scores.tsv").write_text(("BLEU" if task == "s2tt" else "ASR_BLEU_OFFLINE") + "\tAL\n50\t1000\n")
+        if task == "s2tt":
+            with open(folder / "instances.log", "w") as fh:
+                for i in reversed(range(len(hyps))):  # any order: sorted by index
+                    fh.write(json.dumps({"index": i, "prediction": hyps[i], "reference": refs[i]}) + "\n")
+        else:
+            (folder / "asr_bleu_offline.json").write_text(json.dumps({"hyps": hyps, "refs": refs}))
+
+    for task in ("s2tt", "s2st"):
+        run(task, "alignment", "offline", offline)
+        run(task, "word", "320", close)
+        run(task, "wait-k", "320", poor)
+    rows = sr.paired_vs_offline(str(tmp_path), sr.collect(str(tmp_path)), n_samples=200)
+    p = {(r["task"], r["policy"], r["segment"]): r.get("p_vs_offline") for r in rows}
+    for task in ("s2tt", "s2st"):
+        assert p[(task, "alignment", "offline")] is None
+        assert p[(task, "word", "320")] > 0.05
+        assert p[(task, "wait-k", "320")] < 0.05

@@ -7,6 +7,9 @@ task, policy, segment, every quality/latency metric, and each latency metric aga
 ``_CA`` suffix. The plot has one panel per task (BLEU or ASR-BLEU against AL and
 computation-aware AL), one line per policy, the offline score as a horizontal line.
 
+``p_vs_offline`` (``--paired-bootstrap N``, default 1 000 resamples): each streamed run's paired
+bootstrap p-value against the offline run of its task (is a streamed run above offline beyond noise?).
+
 ``--compare LABEL=CSV ...`` puts the CSVs of several sweeps (e.g. one per language pair) side by
 side instead: one Markdown table (quality and AL per policy and segment, a column pair per label,
 ``--markdown``) and one plot (quality against AL, a colour per policy, a marker per label).
@@ -77,6 +80,62 @@ def collect(runs_dir):
     return rows
 
 
+def run_hypotheses(folder, task):
+    """``(hypotheses, references)`` of a finished run as its quality metric scored them, or ``None``.
+
+    S2TT: the text predictions and references of ``instances.log``. S2ST: the judge's normalized
+    transcripts and references in ``asr_bleu_offline.json`` (what ``ASR_BLEU_OFFLINE`` scored).
+    """
+    if task == "s2st":
+        path = os.path.join(folder, "asr_bleu_offline.json")
+        if not os.path.isfile(path):
+            return None
+        with open(path, encoding="utf-8") as fh:
+            report = json.load(fh)
+        return report["hyps"], report["refs"]
+    path = os.path.join(folder, "instances.log")
+    if not os.path.isfile(path):
+        return None
+    with open(path, encoding="utf-8") as fh:
+        lines = [json.loads(x) for x in fh if x.strip()]
+    lines.sort(key=lambda r: r["index"])
+    return [r["prediction"] for r in lines], [r["reference"] for r in lines]
+
+
+def paired_vs_offline(runs_dir, rows, n_samples=1000):
+    """Add ``p_vs_offline`` to every streamed row: the p-value of sacrebleu's paired bootstrap
+    resampling test (Koehn 2004; ``sacrebleu.significance.PairedTest``, ``bs``, ``n_samples``
+    resamples, seed 12345) of its BLEU / ASR-BLEU against the offline run of the same task on the
+    same sentences. A streamed run that scores above offline with a large p (say > 0.05) is not
+    better than offline beyond sampling noise. Rows whose hypotheses are unreadable get none.
+    """
+    from sacrebleu.metrics import BLEU
+    from sacrebleu.significance import PairedTest
+
+    def folder(r):
+        return os.path.join(runs_dir, f"{r['task']}_{r['policy']}_{r['segment']}")
+
+    for task in sorted({r["task"] for r in rows}):
+        offline = [r for r in rows if r["task"] == task and r["segment"] == "offline"]
+        base = run_hypotheses(folder(offline[0]), task) if offline else None
+        if base is None:
+            continue
+        named, streamed = [("offline", base[0])], []
+        for r in rows:
+            if r["task"] != task or r["segment"] == "offline":
+                continue
+            hyp = run_hypotheses(folder(r), task)
+            if hyp is not None and hyp[1] == base[1]:
+                named.append((f"{r['policy']}_{r['segment']}", hyp[0]))
+                streamed.append(r)
+        if not streamed:
+            continue
+        _, scores = PairedTest(named, {"BLEU": BLEU()}, [base[1]], test_type="bs", n_samples=n_samples)()
+        for r, result in zip(streamed, scores["BLEU"][1:]):
+            r["p_vs_offline"] = round(float(result.p_value), 4)
+    return rows
+
+
 def quality_key(row):
     return "BLEU" if "BLEU" in row else "ASR_BLEU_OFFLINE"
 
@@ -122,8 +181,8 @@ def finish_task_axes(ax, task, xlabel, title, legend_size=8):
 def print_table(rows):
     extra = sorted({k for r in rows for k in r if k.startswith("ASR_BLEU_") and k != "ASR_BLEU_OFFLINE"
                     and not k.startswith("ASR_BLEU_OFFLINE_")})
-    cols = ["task", "policy", "segment", "BLEU", "ASR_BLEU_OFFLINE", *extra, "AL", "AL_CA", "LAAL", "StartOffset",
-            "EndOffset", "ATD", "RTF"]
+    cols = ["task", "policy", "segment", "BLEU", "ASR_BLEU_OFFLINE", *extra, "p_vs_offline", "AL", "AL_CA", "LAAL",
+            "StartOffset", "EndOffset", "ATD", "RTF"]
     cols = [c for c in cols if any(c in r for r in rows)]
     print("\t".join(cols))
     for r in rows:
@@ -231,6 +290,9 @@ def main(argv=None):
     p.add_argument("--compare", nargs="+", metavar="LABEL=CSV", help="compare mode: results CSVs side by side")
     p.add_argument("--task", default="s2tt", choices=["s2tt", "s2st"], help="compare mode: the task to compare")
     p.add_argument("--markdown", help="compare mode: write the side-by-side table here")
+    p.add_argument("--paired-bootstrap", type=int, default=1000, metavar="N",
+                   help="collect mode: p_vs_offline column, paired bootstrap of each run against offline with "
+                        "N resamples (0: off)")
     a = p.parse_args(argv)
     if a.compare:
         try:
@@ -254,6 +316,8 @@ def main(argv=None):
     rows = collect(a.runs)
     if not rows:
         sys.exit(f"no SimulEval runs with scores.tsv under {a.runs}")
+    if a.paired_bootstrap:
+        paired_vs_offline(a.runs, rows, a.paired_bootstrap)
     write_csv_atomic(a.csv, rows)
     if a.plot:
         plot(rows, a.plot)
