@@ -162,16 +162,16 @@ class OfflineASRBLEUScorer(QualityScorer):
             raise ValueError(f"{NAME}: instance {max(indices)} but {self.reference_wav_list} has {len(ref_wavs)} lines")
         wavs = [ref_wavs[i] for i in indices]
         key = (str(getattr(self.transcriber(), "name", self.backend)), self.tokenizer, tuple(wavs), tuple(refs))
+        stored_key = [key[0], key[1], wavs, refs]  # the key as JSON keeps it
         if key not in _CEILINGS and self.ceiling_cache and os.path.isfile(self.ceiling_cache):
             with open(self.ceiling_cache, encoding="utf-8") as fh:
                 cached = json.load(fh)
-            if cached.get("key") == [key[0], key[1], list(key[2]), list(key[3])]:
+            if cached.get("key") == stored_key:
                 _CEILINGS[key] = cached["ceiling"]
         if key not in _CEILINGS:
             _CEILINGS[key] = score_reference_speech(wavs, refs, self.transcriber(), tokenize=self.tokenizer)
             if self.ceiling_cache:
-                write_json_atomic(self.ceiling_cache, {"key": [key[0], key[1], list(key[2]), list(key[3])],
-                                                       "ceiling": _CEILINGS[key]})
+                write_json_atomic(self.ceiling_cache, {"key": stored_key, "ceiling": _CEILINGS[key]})
         return _CEILINGS[key]
 
     def score(self, instances: Dict) -> Dict:
