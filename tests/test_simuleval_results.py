@@ -153,9 +153,11 @@ def test_paired_bootstrap_against_offline_separates_noise_from_a_real_loss(tmp_p
         run(task, "alignment", "offline", offline)
         run(task, "word", "320", close)
         run(task, "wait-k", "320", poor)
+        run(task, "word", "1280", offline)  # the same output: no difference, whatever the test says of zero
     rows = sr.paired_vs_offline(str(tmp_path), sr.collect(str(tmp_path)), n_samples=200)
     p = {(r["task"], r["policy"], r["segment"]): r.get("p_vs_offline") for r in rows}
     for task in ("s2tt", "s2st"):
         assert p[(task, "alignment", "offline")] is None
         assert p[(task, "word", "320")] > 0.05
         assert p[(task, "wait-k", "320")] < 0.05
+        assert p[(task, "word", "1280")] == 1.0

@@ -107,7 +107,9 @@ def paired_vs_offline(runs_dir, rows, n_samples=1000):
     resampling test (Koehn 2004; ``sacrebleu.significance.PairedTest``, ``bs``, ``n_samples``
     resamples, seed 12345) of its BLEU / ASR-BLEU against the offline run of the same task on the
     same sentences. A streamed run that scores above offline with a large p (say > 0.05) is not
-    better than offline beyond sampling noise. Rows whose hypotheses are unreadable get none.
+    better than offline beyond sampling noise. Rows whose hypotheses are unreadable get none. A run
+    whose hypotheses are exactly offline's gets 1.0: sacrebleu's test (after multeval) gives its
+    smallest p, 1/(n+1), to a zero difference in every resample, which would read as "different".
     """
     from sacrebleu.metrics import BLEU
     from sacrebleu.significance import PairedTest
@@ -125,7 +127,11 @@ def paired_vs_offline(runs_dir, rows, n_samples=1000):
             if r["task"] != task or r["segment"] == "offline":
                 continue
             hyp = run_hypotheses(folder(r), task)
-            if hyp is not None and hyp[1] == base[1]:
+            if hyp is None or hyp[1] != base[1]:
+                continue
+            if hyp[0] == base[0]:
+                r["p_vs_offline"] = 1.0
+            else:
                 named.append((f"{r['policy']}_{r['segment']}", hyp[0]))
                 streamed.append(r)
         if not streamed:
